@@ -1,0 +1,1 @@
+"""Composition root: configuration, CLI, application wiring and channel adapters."""

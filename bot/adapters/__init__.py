@@ -1,0 +1,1 @@
+"""Channel adapters: translate platform traffic to and from ``dialogs.events``."""

@@ -1,0 +1,128 @@
+"""Wiring: config → database → dialog engine → outbox sender → web chat → aiohttp app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.adapters.webchat import WebChat, WebChatHub, WebTransport
+from bot.config import AppConfig
+from bot.outbox import OutboxSender, Transport
+from dialogs.engine import DialogEngine, Settings
+from dialogs.registry import ENTRY, FLOWS
+from storage.db import Database
+
+log = logging.getLogger("bot.app")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def dialog_settings(cfg: AppConfig) -> Settings:
+    return Settings(
+        service_name=cfg.service.name,
+        bot_name=cfg.service.bot_name,
+        hotline=cfg.service.hotline,
+        tz=cfg.service.tz,
+        expire_after=timedelta(minutes=cfg.dialogs.expire_after_minutes),
+        max_text_chars=cfg.dialogs.max_text_chars,
+    )
+
+
+@dataclass
+class Services:
+    """Everything a running deployment is made of (tests build it too)."""
+
+    cfg: AppConfig
+    db: Database
+    engine: DialogEngine
+    sender: OutboxSender
+    hub: WebChatHub
+    webchat: WebChat
+    clock: Callable[[], datetime]
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+SERVICES = web.AppKey("services", Services)
+
+
+def build_services(
+    cfg: AppConfig,
+    *,
+    db: Database | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    extra_transports: dict[str, Transport] | None = None,
+) -> Services:
+    db = db or Database(cfg.database.url)
+    hub = WebChatHub(db)
+    transports: dict[str, Transport] = {"web": WebTransport(cfg.service.bot_name)}
+    transports.update(extra_transports or {})
+    sender = OutboxSender(db, transports, cfg.outbox, clock=clock, on_delivered=hub.poke)
+    engine = DialogEngine(db, FLOWS, dialog_settings(cfg), entry=ENTRY, clock=clock, on_commit=sender.wake)
+    webchat = WebChat(cfg, db, engine, hub, clock=clock, wake_sender=sender.wake)
+    return Services(cfg, db, engine, sender, hub, webchat, clock)
+
+
+def build_scheduler(services: Services) -> AsyncIOScheduler:
+    """One scheduler with named jobs (ids are stable; later issues add theirs here)."""
+    scheduler = AsyncIOScheduler(timezone=services.cfg.service.tz)
+    scheduler.add_job(
+        services.engine.expire_conversations,
+        "interval",
+        minutes=1,
+        id="dialogs.expire",
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+    )
+    return scheduler
+
+
+def build_app(services: Services, *, with_background: bool = True) -> web.Application:
+    app = web.Application(client_max_size=1024 * 1024)
+    app[SERVICES] = services
+    app.add_routes(services.webchat.routes())
+    app.router.add_get("/healthz", _healthz)
+
+    if with_background:
+        app.cleanup_ctx.append(_background)
+    return app
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    async with services.db.reader() as session:
+        from storage.repositories import OutboxRepository
+
+        counts = await OutboxRepository(session).counts()
+    return web.json_response({"ok": True, "outbox": counts})
+
+
+async def _background(app: web.Application):  # type: ignore[no-untyped-def]
+    services = app[SERVICES]
+    services.stop.clear()
+    tasks = [
+        asyncio.create_task(services.sender.run_forever(services.stop), name="outbox"),
+        asyncio.create_task(services.hub.run_forever(services.stop), name="webchat-hub"),
+    ]
+    scheduler = build_scheduler(services)
+    scheduler.start()
+    try:
+        yield
+    finally:
+        scheduler.shutdown(wait=False)
+        services.stop.set()
+        services.sender.wake()
+        services.hub.poke()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(t, timeout=5)
+        await services.db.dispose()

@@ -1,0 +1,127 @@
+"""``linggong`` — the command line: serve, db upgrade, demo load, outbox send, parse."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from bot.config import AppConfig, ConfigError, load_config
+
+
+def _default_config() -> str | None:
+    path = os.environ.get("LINGGONG_CONFIG")
+    if path:
+        return path
+    return "config.yaml" if Path("config.yaml").exists() else None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="linggong", description="沙县区零工市场 bot")
+    p.add_argument("--config", default=None, help="config.yaml path (default: $LINGGONG_CONFIG or ./config.yaml)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the service (web chat, channels, outbox, scheduler)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+
+    db = sub.add_parser("db", help="database")
+    dbsub = db.add_subparsers(dest="db_command", required=True)
+    up = dbsub.add_parser("upgrade", help="apply Alembic migrations")
+    up.add_argument("revision", nargs="?", default="head")
+
+    demo = sub.add_parser("demo", help="demo data")
+    demosub = demo.add_subparsers(dest="demo_command", required=True)
+    demosub.add_parser("load", help="load demo workers, employers and personas")
+
+    outbox = sub.add_parser("outbox", help="outbox")
+    outsub = outbox.add_subparsers(dest="outbox_command", required=True)
+    send = outsub.add_parser("send", help="deliver queued messages (normally done by serve)")
+    send.add_argument("--until-idle", action="store_true", help="stop when nothing is due")
+
+    sub.add_parser("parse", help="parse JSON lines of posts from stdin (see matching.cli)", add_help=False)
+    return p
+
+
+def _load(args: argparse.Namespace) -> AppConfig:
+    return load_config(args.config or _default_config())
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `parse` owns its own arguments (matching.cli); pass them through untouched.
+    if "parse" in argv:
+        i = argv.index("parse")
+        if all(a.startswith("--config") or a.startswith("-") for a in argv[:i]):
+            from matching.cli import run_parse
+
+            return run_parse(argv[i + 1 :], sys.stdin, sys.stdout)
+    args = build_parser().parse_args(argv)
+    try:
+        cfg = _load(args)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+
+    from bot.logs import setup_logging
+
+    setup_logging()
+    if args.command == "db":
+        from storage.migrate import upgrade
+
+        upgrade(cfg.database.url, args.revision)
+        print(f"database upgraded to {args.revision}: {cfg.database.url}")
+        return 0
+    if args.command == "demo":
+        return asyncio.run(_demo(cfg))
+    if args.command == "outbox":
+        return asyncio.run(_outbox(cfg, args.until_idle))
+    if args.command == "serve":
+        return _serve(cfg, args.host, args.port)
+    return 2
+
+
+async def _demo(cfg: AppConfig) -> int:
+    from bot.app import utc_now
+    from bot.demo import load_demo
+    from storage.db import Database
+
+    db = Database(cfg.database.url)
+    try:
+        added = await load_demo(db, utc_now())
+    finally:
+        await db.dispose()
+    print(f"demo data loaded ({added} new personas)")
+    return 0
+
+
+async def _outbox(cfg: AppConfig, until_idle: bool) -> int:
+    from bot.app import build_services
+
+    services = build_services(cfg)
+    try:
+        if until_idle:
+            sent = await services.sender.run_until_idle()
+            print(f"sent {sent}")
+        else:
+            await services.sender.run_forever(services.stop)
+    finally:
+        await services.db.dispose()
+    return 0
+
+
+def _serve(cfg: AppConfig, host: str | None, port: int | None) -> int:
+    from aiohttp import web
+
+    from bot.app import build_app, build_services
+
+    async def make() -> web.Application:
+        return build_app(build_services(cfg))
+
+    host = host or cfg.service.host
+    port = port or cfg.service.port
+    print(f"{cfg.service.name} 已启动: http://{host}:{port}/", flush=True)
+    web.run_app(make(), host=host, port=port, print=None)
+    return 0

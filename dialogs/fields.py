@@ -1,0 +1,213 @@
+"""Answers to the profile questions: how each is read, and the states that ask for them.
+
+Registration and profile editing ask the same questions; both build their states from here, with
+a different ``done`` step at the end.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from dialogs import texts
+from dialogs.base import DialogContext, State, Step, StepFn
+from matching.gazetteer import find_towns
+from matching.intents import compact, match_choice
+from matching.phones import extract_phones, is_mobile
+from matching.taxonomy import load_taxonomy
+
+Done = Callable[[DialogContext], Awaitable[Step]]
+AVAILABILITY_CHOICES = ("any", "weekdays", "weekends", "half_day", "evenings")
+_DIGITS = re.compile(r"[0-9０-９一二三四五六七八九零〇幺两]")
+# What to cut out of a message to leave the name: Arabic digits, and runs of Chinese digits long
+# enough to be a spoken phone number (张三 and 王五 keep their 三 and 五).
+_NUMBER_SPANS = re.compile(r"[0-9０-９]+|[一二三四五六七八九零〇幺两]{5,}")
+_NAME_NOISE = re.compile(r"[\s\d,，.。:：;；、!！?？~～\-—_()（）【】\[\]<>《》\"'“”‘’/\\|@#*&%$^+=]+")
+_NAME_PREFIX = re.compile(r"^(?:我叫|我是|叫我|称呼|姓名|名字|我姓|本人)+")
+_PHONE_PREFIX = re.compile(r"(?:手机号码|手机号|电话号码|电话|手机|号码|tel|phone)")
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str | None
+    phone: str | None
+    bad_phone: bool = False
+
+
+def read_consent(text: str) -> bool | None:
+    choice = match_choice(text, {1, 2})
+    if choice is not None:
+        return choice == 1
+    key = compact(text)
+    if key in {"同意", "好", "好的", "可以", "行", "是", "yes", "ok", "嗯", "同意并开始"}:
+        return True
+    if key in {"不同意", "不", "不要", "不行", "否", "no"}:
+        return False
+    return None
+
+
+def read_contact(text: str) -> Contact:
+    """``张师傅 138 1234 5678`` → name and phone; either may be missing."""
+    phones = [p for p in extract_phones(text) if is_mobile(p)]
+    rest = _PHONE_PREFIX.sub(" ", text)
+    bad_phone = not phones and len(_DIGITS.findall(text)) >= 5
+    if phones or bad_phone:
+        rest = _NUMBER_SPANS.sub(" ", rest)
+    name = _NAME_PREFIX.sub("", _NAME_NOISE.sub("", rest))
+    return Contact(name=name or None, phone=phones[0] if phones else None, bad_phone=bad_phone)
+
+
+_NAME_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z·]{1,12}")
+
+
+def valid_name(name: str | None) -> bool:
+    """Chinese characters or letters, 1–12 of them (no emoji, digits or markup)."""
+    return bool(name) and _NAME_CHARS.fullmatch(name) is not None and name not in {"不知道", "没有"}
+
+
+def read_trades(text: str) -> list[str] | None:
+    found = load_taxonomy().find(text)
+    return [t.id for t in found] or None
+
+
+def read_towns(text: str) -> list[str] | None:
+    """Town names; ``[]`` means the whole county (全县/哪里都行)."""
+    key = compact(text)
+    if key in {"全县", "都行", "哪里都行", "都可以", "随便", "不限", "全部", "沙县", "沙县区"}:
+        return []
+    towns = find_towns(text)
+    return [t.name for t in towns] or None
+
+
+def read_town(text: str) -> str | None:
+    towns = find_towns(text)
+    return towns[0].name if towns else None
+
+
+def read_availability(text: str) -> str | None:
+    choice = match_choice(text, set(range(1, len(AVAILABILITY_CHOICES) + 1)))
+    if choice is not None:
+        return AVAILABILITY_CHOICES[choice - 1]
+    key = compact(text)
+    for code, label in texts.AVAILABILITY_LABELS.items():
+        if key and (key == compact(label) or key in compact(label)) and len(key) >= 2:
+            return code
+    return None
+
+
+def read_min_wage(text: str) -> tuple[int, str] | None:
+    """(fen, unit). ``0``/``不限`` is no minimum."""
+    key = compact(text)
+    if key in {"0", "不限", "无", "没有", "随便", "都行", "不要求", "零"}:
+        return (0, "day")
+    from matching.parse import parse_wage
+
+    wages = parse_wage(text)
+    if not wages:
+        return None
+    wage = wages[0]
+    unit = wage.unit if wage.unit in texts.WAGE_UNIT_LABELS else "day"
+    fen = wage.min_fen
+    if fen is None or fen < 0 or fen > 10_000_000:
+        return None
+    return (fen, unit)
+
+
+def read_company(text: str) -> str | None:
+    key = compact(text)
+    if key in {"个人", "无", "没有", "自己", "私人", "个体"}:
+        return ""
+    name = text.strip()
+    return name if 2 <= len(name) <= 30 else None
+
+
+# -- state builders -------------------------------------------------------------------------------
+def _const(text: str) -> Callable[[DialogContext], str]:
+    return lambda _ctx: text
+
+
+def contact_states(done: Done, prefix: str = "contact") -> dict[str, State]:
+    """Three states that end with ``data['name']`` and ``data['phone']`` set, then ``done``."""
+
+    async def ask_phone_only(ctx: DialogContext) -> str:
+        return texts.ASK_PHONE_ONLY.format(name=ctx.data.get("name", ""))
+
+    async def on_contact(ctx: DialogContext) -> Step:
+        c = read_contact(ctx.text)
+        if c.bad_phone:
+            return Step.again(texts.BAD_PHONE)
+        if c.name is not None and not valid_name(c.name):
+            return Step.again(texts.BAD_NAME)
+        if c.name and c.phone:
+            ctx.data.update(name=c.name, phone=c.phone)
+            return await done(ctx)
+        if c.name:
+            ctx.data["name"] = c.name
+            return Step.to(f"{prefix}_phone")
+        if c.phone:
+            ctx.data["phone"] = c.phone
+            return Step.to(f"{prefix}_name")
+        return Step.again(texts.NOT_UNDERSTOOD)
+
+    async def on_phone(ctx: DialogContext) -> Step:
+        c = read_contact(ctx.text)
+        if not c.phone:
+            return Step.again(texts.BAD_PHONE)
+        ctx.data["phone"] = c.phone
+        return await done(ctx)
+
+    async def on_name(ctx: DialogContext) -> Step:
+        c = read_contact(ctx.text)
+        if not valid_name(c.name):
+            return Step.again(texts.BAD_NAME)
+        ctx.data["name"] = c.name
+        return await done(ctx)
+
+    return {
+        prefix: State(prefix, _const(texts.ASK_NAME_PHONE), on_contact),
+        f"{prefix}_phone": State(f"{prefix}_phone", ask_phone_only, on_phone),
+        f"{prefix}_name": State(f"{prefix}_name", _const(texts.ASK_NAME_ONLY), on_name),
+    }
+
+
+def value_state(
+    name: str, ask: str, read: Callable[[str], Any], error: str, key: str, done: Done
+) -> State:
+    """A state that reads one value into ``data[key]`` (re-asking with ``error``), then ``done``."""
+
+    async def handle(ctx: DialogContext) -> Step:
+        value = read(ctx.text)
+        if value is None:
+            return Step.again(error)
+        ctx.data[key] = value
+        return await done(ctx)
+
+    return State(name, _const(ask), handle)
+
+
+def goto(state: str) -> Done:
+    async def step(_ctx: DialogContext) -> Step:
+        return Step.to(state)
+
+    return step
+
+
+def consent_state(ask: str, done: Done) -> State:
+    async def handle(ctx: DialogContext) -> Step:
+        agreed = read_consent(ctx.text)
+        if agreed is None:
+            return Step.again(texts.CONSENT_AGAIN)
+        if not agreed:
+            return Step.end(texts.CONSENT_DECLINED)
+        return await done(ctx)
+
+    return State("consent", _const(ask), handle)
+
+
+def start_at(state: str) -> StepFn:
+    async def start(_ctx: DialogContext) -> Step:
+        return Step.to(state)
+
+    return start

@@ -1,0 +1,493 @@
+"""Orders and taking them (岗位任务订单, 接单).
+
+State of an order, guarded here and nowhere else (see ``dialogs/post_job.mmd``)::
+
+    open ⇄ full → in_progress → completed → closed
+    open/full → cancelled (employer) | expired (no answer to "still hiring?")
+
+Overbooking is impossible by construction (reference §2.5): a worker's place is an
+``assignments`` row, unique per (order, worker), and a confirmation increments ``orders.confirmed``
+only through ``UPDATE … WHERE confirmed < headcount AND status = 'open'``; when that matches no row
+the whole take is rolled back to its savepoint and the worker hears "已满". A CHECK constraint on
+``confirmed`` is the last line.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from market import texts
+from market.errors import UserFacingError
+from market.money import fen_to_text
+from market.notify import notify_user
+from matching.taxonomy import load_taxonomy
+from storage.models import Assignment, EmployerProfile, Order, WorkerProfile
+from storage.repositories._upsert import insert_ignore
+
+OPEN_STATES = ("open", "full")
+ACTIVE_ASSIGNMENT = ("applied", "confirmed")
+UNIT_LABELS = {
+    "day": "天", "half_day": "半天", "hour": "小时", "piece": "件", "week": "周", "month": "月", "total": "总价",
+}
+WEEKDAYS = "一二三四五六日"
+_CODE_ALPHABET = "0123456789"
+
+
+class OrderFull(UserFacingError):
+    pass
+
+
+@dataclass
+class OrderDraft:
+    trade_id: str
+    headcount: int
+    wage_fen: int
+    wage_unit: str
+    start_at: datetime
+    duration_text: str = ""
+    town: str = ""
+    place: str = ""
+    requirements: str = ""
+    requirement_data: dict[str, object] = field(default_factory=dict)
+    """Hard requirements as parsed (age_min, age_max, gender, certificates ...)."""
+    perks: list[str] = field(default_factory=list)
+    mode: str = "first_come"
+    source: str = "chat"
+    raw_text: str = ""
+    payment_due_hours: int = 24
+
+
+@dataclass(frozen=True)
+class TakeResult:
+    assignment_id: int
+    status: str  # "confirmed" (first come) or "applied" (employer picks)
+
+
+# -- formatting ----------------------------------------------------------------------------------
+def wage_text(fen: int, unit: str) -> str:
+    if unit == "total":
+        return f"包干{fen_to_text(fen)}"
+    return f"{fen_to_text(fen)}/{UNIT_LABELS.get(unit, unit)}"
+
+
+def when_text(at: datetime, tz: ZoneInfo) -> str:
+    local = at.astimezone(tz)
+    return f"{local.month}月{local.day}日(周{WEEKDAYS[local.weekday()]}) {local:%H:%M}"
+
+
+def trade_name(trade_id: str) -> str:
+    trade = load_taxonomy().get(trade_id)
+    return trade.name if trade is not None else trade_id
+
+
+def order_card(order: Order, tz: ZoneInfo, *, with_take_hint: bool = True) -> str:
+    lines = [
+        f"【招工 {order.code}】{trade_name(order.trade_id)} {order.headcount}人"
+        + (f"（已招{order.confirmed}人）" if order.confirmed else ""),
+        f"工资：{wage_text(order.wage_fen, order.wage_unit)}",
+        f"开工：{when_text(order.start_at, tz)}" + (f" {order.duration_text}" if order.duration_text else ""),
+        f"地点：{order.town}{(' ' + order.place) if order.place else ''}",
+    ]
+    if order.requirements:
+        lines.append(f"要求：{order.requirements}")
+    if order.perks:
+        lines.append(f"待遇：{'、'.join(order.perks)}")
+    if order.mode == "pick":
+        lines.append("老板挑人，报名后等通知")
+    if with_take_hint and order.status == "open":
+        lines.append(f"想去回：接 {order.code}")
+    return "\n".join(lines)
+
+
+# -- queries -------------------------------------------------------------------------------------
+async def by_code(session: AsyncSession, code: str) -> Order:
+    order = (await session.execute(select(Order).where(Order.code == code))).scalar_one_or_none()
+    if order is None:
+        raise UserFacingError(texts.NO_SUCH_ORDER.format(code=code))
+    return order
+
+
+async def open_orders(session: AsyncSession, limit: int = 20) -> list[Order]:
+    stmt = select(Order).where(Order.status == "open").order_by(Order.start_at).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def orders_of_employer(session: AsyncSession, employer_id: int, limit: int = 10) -> list[Order]:
+    stmt = (
+        select(Order)
+        .where(Order.employer_id == employer_id)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def assignments_of_worker(session: AsyncSession, worker_id: int, limit: int = 10) -> list[tuple[Assignment, Order]]:
+    stmt = (
+        select(Assignment, Order)
+        .join(Order, Order.id == Assignment.order_id)
+        .where(Assignment.worker_id == worker_id)
+        .order_by(Assignment.created_at.desc(), Assignment.id.desc())
+        .limit(limit)
+    )
+    return [(a, o) for a, o in (await session.execute(stmt)).all()]
+
+
+async def applicants(session: AsyncSession, order_id: int) -> list[tuple[Assignment, WorkerProfile]]:
+    stmt = (
+        select(Assignment, WorkerProfile)
+        .join(WorkerProfile, WorkerProfile.user_id == Assignment.worker_id)
+        .where(Assignment.order_id == order_id, Assignment.status.in_(ACTIVE_ASSIGNMENT))
+        .order_by(Assignment.id)
+    )
+    return [(a, w) for a, w in (await session.execute(stmt)).all()]
+
+
+# -- commands ------------------------------------------------------------------------------------
+async def _new_code(session: AsyncSession) -> str:
+    """A short numeric code people can type. Four digits while they last, then longer."""
+    for length in (4, 4, 4, 5, 5, 6, 6, 8):
+        code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(length))
+        if code[0] == "0":
+            continue
+        taken = await session.scalar(select(func.count()).select_from(Order).where(Order.code == code))
+        if not taken:
+            return code
+    raise RuntimeError("no free order code")
+
+
+def preview_card(draft: OrderDraft, tz: ZoneInfo) -> str:
+    """The card of an order not yet published (for the employer's confirmation)."""
+    order = Order(
+        code="----", trade_id=draft.trade_id, headcount=draft.headcount, confirmed=0,
+        wage_fen=draft.wage_fen, wage_unit=draft.wage_unit, start_at=draft.start_at,
+        duration_text=draft.duration_text, town=draft.town, place=draft.place,
+        requirements=draft.requirements, perks=list(draft.perks), mode=draft.mode, status="draft",
+    )
+    return order_card(order, tz, with_take_hint=False)
+
+
+async def publish_order(
+    session: AsyncSession, employer_id: int, draft: OrderDraft, now: datetime, *, held: bool = False
+) -> Order:
+    """Save and publish an order; ``held`` ones wait for an operator's review (第八条)."""
+    if await session.get(EmployerProfile, employer_id) is None:
+        raise UserFacingError(texts.NOT_EMPLOYER)
+    order = Order(
+        code=await _new_code(session),
+        employer_id=employer_id,
+        trade_id=draft.trade_id,
+        headcount=draft.headcount,
+        confirmed=0,
+        wage_fen=draft.wage_fen,
+        wage_unit=draft.wage_unit,
+        start_at=draft.start_at,
+        duration_text=draft.duration_text,
+        town=draft.town,
+        place=draft.place,
+        requirements=draft.requirements,
+        requirement_data=dict(draft.requirement_data),
+        perks=list(draft.perks),
+        mode=draft.mode,
+        status="held" if held else "open",
+        source=draft.source,
+        raw_text=draft.raw_text,
+        payment_due_hours=draft.payment_due_hours,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(order)
+    await session.flush()
+    return order
+
+
+async def _claim_slot(session: AsyncSession, order_id: int, now: datetime) -> bool:
+    """Atomically take one place; False when none is left (conditional UPDATE, §2.5)."""
+    result = await session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status == "open", Order.confirmed < Order.headcount)
+        .values(confirmed=Order.confirmed + 1, version=Order.version + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    await session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.confirmed >= Order.headcount, Order.status == "open")
+        .values(status="full", filled_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return True
+
+
+async def _release_slot(session: AsyncSession, order_id: int, now: datetime) -> None:
+    await session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.confirmed > 0)
+        .values(
+            confirmed=Order.confirmed - 1,
+            version=Order.version + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status == "full", Order.confirmed < Order.headcount)
+        .values(status="open")
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _refresh(session: AsyncSession, order: Order) -> Order:
+    await session.refresh(order)
+    return order
+
+
+async def take(
+    session: AsyncSession, code: str, worker_id: int, now: datetime, tz: ZoneInfo
+) -> TakeResult:
+    """A worker takes an order (接单). First come: confirmed at once if a place is left; pick
+    mode: applied, the employer chooses. Repeats by the same worker change nothing."""
+    order = await by_code(session, code)
+    worker = await session.get(WorkerProfile, worker_id)
+    if worker is None:
+        raise UserFacingError(texts.NOT_WORKER)
+    if order.employer_id == worker_id:
+        raise UserFacingError(texts.OWN_ORDER)
+    existing = (
+        await session.execute(
+            select(Assignment).where(Assignment.order_id == order.id, Assignment.worker_id == worker_id)
+        )
+    ).scalar_one_or_none()
+    if existing is not None and existing.status == "confirmed":
+        raise UserFacingError(texts.ALREADY_TAKEN.format(code=code))
+    if existing is not None and existing.status == "applied":
+        raise UserFacingError(texts.ALREADY_APPLIED.format(code=code))
+    if order.status == "full":
+        raise OrderFull(texts.ORDER_FULL.format(code=code))
+    if order.status != "open":
+        raise UserFacingError(
+            texts.ORDER_NOT_OPEN.format(code=code, status=texts.STATUS_LABELS.get(order.status, order.status))
+        )
+    status = "confirmed" if order.mode == "first_come" else "applied"
+    if existing is None:
+        assignment_id = await insert_ignore(
+            session,
+            Assignment.__table__,
+            {
+                "order_id": order.id,
+                "worker_id": worker_id,
+                "status": status,
+                "agreed_wage_fen": order.wage_fen,
+                "wage_unit": order.wage_unit,
+                "created_at": now,
+                "confirmed_at": now if status == "confirmed" else None,
+            },
+            Assignment.id,
+        )
+        if assignment_id is None:  # another delivery of the same tap got here first
+            raise UserFacingError(texts.ALREADY_TAKEN.format(code=code))
+    else:  # came back after withdrawing or being declined
+        existing.status = status
+        existing.confirmed_at = now if status == "confirmed" else None
+        existing.ended_at = None
+        await session.flush()
+        assignment_id = existing.id
+    if status == "confirmed" and not await _claim_slot(session, order.id, now):
+        raise OrderFull(texts.ORDER_FULL.format(code=code))
+
+    order = await _refresh(session, order)
+    card = order_card(order, tz, with_take_hint=False)
+    employer_note = await _employer_note(session, order, worker, status)
+    await notify_user(session, order.employer_id, employer_note, key=f"take:{assignment_id}:{status}:{now.timestamp()}", now=now)
+    if order.status == "full":
+        await notify_user(
+            session, order.employer_id, texts.FULL_EMPLOYER.format(code=code, headcount=order.headcount),
+            key=f"full:{order.id}:{order.version}", now=now,
+        )
+    template = texts.TAKEN_WORKER if status == "confirmed" else texts.APPLIED_WORKER
+    await notify_user(session, worker_id, template.format(card=card, code=code), key=f"took:{assignment_id}:{status}:{now.timestamp()}", now=now)
+    return TakeResult(assignment_id, status)
+
+
+async def _employer_note(session: AsyncSession, order: Order, worker: WorkerProfile, status: str) -> str:
+    if status == "confirmed":
+        return texts.TAKEN_EMPLOYER.format(
+            name=worker.name, phone=worker.phone, code=order.code, confirmed=order.confirmed, headcount=order.headcount
+        )
+    count = len(await applicants(session, order.id))
+    return texts.APPLIED_EMPLOYER.format(name=worker.name, code=order.code, applicants=count)
+
+
+async def withdraw(
+    session: AsyncSession, code: str, worker_id: int, now: datetime
+) -> Order:
+    """A worker withdraws before the start (退单); the place opens again."""
+    order = await by_code(session, code)
+    a = (
+        await session.execute(
+            select(Assignment).where(
+                Assignment.order_id == order.id,
+                Assignment.worker_id == worker_id,
+                Assignment.status.in_(ACTIVE_ASSIGNMENT),
+            )
+        )
+    ).scalar_one_or_none()
+    if a is None:
+        raise UserFacingError(texts.NOT_TAKEN.format(code=code))
+    if order.status not in OPEN_STATES or order.start_at <= now:
+        raise UserFacingError(texts.TOO_LATE_TO_WITHDRAW.format(code=code, hotline="{hotline}"))
+    was_confirmed = a.status == "confirmed"
+    a.status = "withdrawn"
+    a.ended_at = now
+    await session.flush()
+    if was_confirmed:
+        await _release_slot(session, order.id, now)
+    order = await _refresh(session, order)
+    worker = await session.get(WorkerProfile, worker_id)
+    await notify_user(
+        session,
+        order.employer_id,
+        texts.WITHDRAWN_EMPLOYER.format(
+            name=worker.name if worker else "", code=code, confirmed=order.confirmed, headcount=order.headcount
+        ),
+        key=f"withdraw:{a.id}:{now.timestamp()}",
+        now=now,
+    )
+    return order
+
+
+def ensure_owner(order: Order, employer_id: int) -> None:
+    if order.employer_id != employer_id:
+        raise UserFacingError(texts.NOT_YOUR_ORDER)
+
+
+def _own(order: Order, employer_id: int) -> None:
+    if order.employer_id != employer_id:
+        raise UserFacingError(texts.NOT_YOUR_ORDER)
+    if order.status not in OPEN_STATES:
+        raise UserFacingError(
+            texts.ORDER_FINISHED.format(status=texts.STATUS_LABELS.get(order.status, order.status))
+        )
+
+
+async def pick(
+    session: AsyncSession, code: str, employer_id: int, n: int, now: datetime, tz: ZoneInfo
+) -> Assignment:
+    """The employer confirms applicant number ``n`` (1-based, as listed by ``applicants``)."""
+    order = await by_code(session, code)
+    _own(order, employer_id)
+    listed = await applicants(session, order.id)
+    if not 1 <= n <= len(listed):
+        raise UserFacingError(texts.NO_SUCH_APPLICANT.format(n=n))
+    a, _worker = listed[n - 1]
+    if a.status == "confirmed":
+        return a
+    if not await _claim_slot(session, order.id, now):
+        raise OrderFull(texts.ORDER_FULL.format(code=code))
+    a.status = "confirmed"
+    a.confirmed_at = now
+    await session.flush()
+    order = await _refresh(session, order)
+    await notify_user(
+        session, a.worker_id, texts.PICKED_WORKER.format(card=order_card(order, tz, with_take_hint=False), code=code),
+        key=f"pick:{a.id}", now=now,
+    )
+    return a
+
+
+async def decline(session: AsyncSession, code: str, employer_id: int, n: int, now: datetime) -> Assignment:
+    order = await by_code(session, code)
+    _own(order, employer_id)
+    listed = await applicants(session, order.id)
+    if not 1 <= n <= len(listed):
+        raise UserFacingError(texts.NO_SUCH_APPLICANT.format(n=n))
+    a, _worker = listed[n - 1]
+    was_confirmed = a.status == "confirmed"
+    a.status = "declined"
+    a.ended_at = now
+    await session.flush()
+    if was_confirmed:
+        await _release_slot(session, order.id, now)
+    await notify_user(session, a.worker_id, texts.DECLINED_WORKER.format(code=code), key=f"decline:{a.id}", now=now)
+    return a
+
+
+async def _tell_taken(session: AsyncSession, order: Order, text: str, key: str, now: datetime) -> int:
+    told = 0
+    for a, _w in await applicants(session, order.id):
+        if await notify_user(session, a.worker_id, text, key=f"{key}:{a.id}", now=now) is not None:
+            told += 1
+    return told
+
+
+async def cancel_order(session: AsyncSession, code: str, employer_id: int, now: datetime) -> int:
+    """The employer cancels; every taken worker is told. Returns how many were told."""
+    order = await by_code(session, code)
+    _own(order, employer_id)
+    told = await _tell_taken(
+        session, order, texts.CANCELLED_WORKER.format(code=code, trade=trade_name(order.trade_id)),
+        f"cancel:{order.id}", now,
+    )
+    for a, _w in await applicants(session, order.id):
+        a.status = "cancelled"
+        a.ended_at = now
+    order.status = "cancelled"
+    order.closed_at = now
+    order.updated_at = now
+    order.version += 1
+    await session.flush()
+    return told
+
+
+async def change_headcount(
+    session: AsyncSession, code: str, employer_id: int, headcount: int, now: datetime, tz: ZoneInfo
+) -> Order:
+    order = await by_code(session, code)
+    _own(order, employer_id)
+    if headcount < max(1, order.confirmed):
+        raise UserFacingError(texts.HEADCOUNT_BELOW_CONFIRMED.format(confirmed=order.confirmed))
+    order.headcount = headcount
+    order.status = "full" if order.confirmed >= headcount else "open"
+    order.version += 1
+    order.updated_at = now
+    await session.flush()
+    await _tell_taken(
+        session, order,
+        texts.CHANGED_WORKER.format(code=code, change=f"人数改为{headcount}人", card=order_card(order, tz, with_take_hint=False)),
+        f"headcount:{order.id}:{order.version}", now,
+    )
+    return order
+
+
+async def change_start(
+    session: AsyncSession, code: str, employer_id: int, start_at: datetime, now: datetime, tz: ZoneInfo
+) -> Order:
+    order = await by_code(session, code)
+    _own(order, employer_id)
+    order.start_at = start_at
+    order.version += 1
+    order.updated_at = now
+    await session.flush()
+    await _tell_taken(
+        session, order,
+        texts.CHANGED_WORKER.format(
+            code=code, change=f"开工时间改为{when_text(start_at, tz)}", card=order_card(order, tz, with_take_hint=False)
+        ),
+        f"start:{order.id}:{order.version}", now,
+    )
+    return order
+
+
+def default_start(now: datetime, tz: ZoneInfo) -> datetime:
+    """Tomorrow 07:00 local time — the usual start when a post names none."""
+    local = now.astimezone(tz) + timedelta(days=1)
+    return local.replace(hour=7, minute=0, second=0, microsecond=0)

@@ -1,0 +1,1 @@
+"""Pure text understanding: normalisation, commands, trades, places, posts. No I/O."""

@@ -1,0 +1,106 @@
+"""The database handle: engine, session factory, and the one way to open a write transaction.
+
+SQLite (embedded default) runs in WAL mode and every transaction starts with ``BEGIN IMMEDIATE``,
+so a read-then-write never fails half-way on a lock upgrade; inside one process writers also queue
+on an ``asyncio.Lock`` instead of spinning in SQLite's busy handler. PostgreSQL runs at READ
+COMMITTED with row locks and advisory locks where a service needs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+READ_ONLY = "linggong_read_only"
+
+
+def _prepare_sqlite_path(url: str) -> None:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        _prepare_sqlite_path(url)
+        engine = create_async_engine(url, connect_args={"timeout": 60}, **kwargs)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Let SQLAlchemy, not pysqlite, decide when transactions begin (SQLAlchemy's recipe).
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **kwargs)
+
+
+def lock_key(*parts: str) -> int:
+    """A stable signed 64-bit key for ``pg_advisory_xact_lock``."""
+    digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class Database:
+    """Owns the engine and hands out transactions.
+
+    ``transaction()`` is the only way application code writes: one session, one transaction,
+    committed on success and rolled back on any exception.
+    """
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
+
+    @asynccontextmanager
+    async def transaction(self, *, lock: tuple[str, ...] | None = None) -> AsyncIterator[AsyncSession]:
+        """Open a session inside one transaction.
+
+        ``lock`` names a resource (e.g. a conversation key) held exclusively until commit, across
+        processes: PostgreSQL takes a transaction-scoped advisory lock; SQLite's ``BEGIN
+        IMMEDIATE`` already serialises all writers.
+        """
+        if self._sqlite_writer is not None:
+            async with self._sqlite_writer, self.sessions() as session, session.begin():
+                yield session
+            return
+        async with self.sessions() as session, session.begin():
+            if lock is not None:
+                await session.execute(
+                    text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(*lock)}
+                )
+            yield session
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session for pages and reports (no writer lock taken)."""
+        async with self.sessions() as session:
+            await session.connection(execution_options={READ_ONLY: True})
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import WebChatLine, WebPersona
+from storage.repositories._upsert import insert_ignore
+
+
+class WebChatRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def personas(self) -> list[WebPersona]:
+        stmt = select(WebPersona).order_by(WebPersona.created_at, WebPersona.id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def persona(self, persona_id: str) -> WebPersona | None:
+        return await self.session.get(WebPersona, persona_id)
+
+    async def add_persona(self, persona_id: str, name: str, role: str, now: datetime) -> WebPersona:
+        persona = WebPersona(id=persona_id, name=name, role=role, created_at=now)
+        self.session.add(persona)
+        await self.session.flush()
+        return persona
+
+    async def add_user_line(
+        self, *, chat_id: str, sender_id: str, sender_name: str, text: str, now: datetime
+    ) -> int:
+        line = WebChatLine(
+            chat_id=chat_id,
+            sender_id=sender_id,
+            sender_name=sender_name,
+            from_bot=False,
+            text=text,
+            created_at=now,
+        )
+        self.session.add(line)
+        await self.session.flush()
+        return line.id
+
+    async def add_bot_line_once(
+        self, *, outbox_id: int, chat_id: str, bot_name: str, text: str, now: datetime
+    ) -> int | None:
+        """Deliver an outbox row into the transcript; None if it was already delivered."""
+        return await insert_ignore(
+            self.session,
+            WebChatLine.__table__,
+            {
+                "chat_id": chat_id,
+                "sender_id": "bot",
+                "sender_name": bot_name,
+                "from_bot": True,
+                "text": text,
+                "outbox_id": outbox_id,
+                "created_at": now,
+            },
+            WebChatLine.id,
+        )
+
+    async def lines(self, chat_id: str, after_id: int = 0, limit: int = 200) -> list[WebChatLine]:
+        stmt = (
+            select(WebChatLine)
+            .where(WebChatLine.chat_id == chat_id, WebChatLine.id > after_id)
+            .order_by(WebChatLine.id.desc())
+            .limit(limit)
+        )
+        return list(reversed(list((await self.session.execute(stmt)).scalars())))
+
+    async def lines_since(self, after_id: int, limit: int = 500) -> list[WebChatLine]:
+        stmt = select(WebChatLine).where(WebChatLine.id > after_id).order_by(WebChatLine.id).limit(limit)
+        return list((await self.session.execute(stmt)).scalars())
