@@ -30,7 +30,12 @@ run: $(STAMP)
 	$(BIN)/linggong demo load
 	$(BIN)/linggong serve
 
-test: $(STAMP) system-deps
+# The official Node Wechaty gateway (puppet-service + mock puppet) used by the channel tests.
+gateway/node_modules/.installed: gateway/package.json gateway/package-lock.json
+	cd gateway && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(STAMP) system-deps gateway/node_modules/.installed
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 clean:

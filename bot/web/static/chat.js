@@ -148,15 +148,22 @@
     box.textContent = "";
     const last = lines[lines.length - 1];
     if (!last || !last.bot || state.chat !== "private") return;
-    for (const raw of last.text.split("\n")) {
-      const m = raw.match(/^\s*([0-9])\s+(.{1,16})$/);
-      if (!m) continue;
+    const seen = new Set();
+    const add = (n, label) => {
+      if (seen.has(n)) return;
+      seen.add(n);
       const b = document.createElement("button");
       b.type = "button";
-      b.textContent = m[1] + " " + m[2];
-      b.addEventListener("click", () => send(m[1]));
+      b.textContent = n + " " + label;
+      b.addEventListener("click", () => send(n));
       box.append(b);
+    };
+    for (const raw of last.text.split("\n")) {
+      const m = raw.match(/^\s*([0-9])\s+(.{1,16})$/);
+      if (m) add(m[1], m[2]);
     }
+    // Inline choices: "回 1 同意并开始，回 2 不同意"
+    for (const m of last.text.matchAll(/回\s*([0-9])\s*[（(]?([^，,。；;）)\n回]{1,8})/g)) add(m[1], m[2].trim());
   }
 
   function send(text) {
