@@ -12,11 +12,13 @@ from datetime import UTC, datetime, timedelta
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.adapters.channels import Channels
 from bot.adapters.webchat import WebChat, WebChatHub, WebTransport
 from bot.config import AppConfig
 from bot.outbox import OutboxSender, Transport
 from dialogs.engine import DialogEngine, Settings
 from dialogs.registry import ENTRY, FLOWS
+from market.settings import MarketSettings
 from storage.db import Database
 
 log = logging.getLogger("bot.app")
@@ -34,7 +36,12 @@ def dialog_settings(cfg: AppConfig) -> Settings:
         tz=cfg.service.tz,
         expire_after=timedelta(minutes=cfg.dialogs.expire_after_minutes),
         max_text_chars=cfg.dialogs.max_text_chars,
+        market=market_settings(cfg),
     )
+
+
+def market_settings(cfg: AppConfig) -> MarketSettings:
+    return MarketSettings(tz=cfg.service.tz, hotline=cfg.service.hotline, service_name=cfg.service.name)
 
 
 @dataclass
@@ -49,6 +56,8 @@ class Services:
     webchat: WebChat
     clock: Callable[[], datetime]
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    channels: Channels | None = None
+    """The WeChat channels switched on in the configuration (bot.adapters.channels)."""
 
 
 SERVICES = web.AppKey("services", Services)
@@ -64,11 +73,14 @@ def build_services(
     db = db or Database(cfg.database.url)
     hub = WebChatHub(db)
     transports: dict[str, Transport] = {"web": WebTransport(cfg.service.bot_name)}
+    channels = Channels.from_config(cfg)
+    transports.update(channels.transports)
     transports.update(extra_transports or {})
     sender = OutboxSender(db, transports, cfg.outbox, clock=clock, on_delivered=hub.poke)
     engine = DialogEngine(db, FLOWS, dialog_settings(cfg), entry=ENTRY, clock=clock, on_commit=sender.wake)
     webchat = WebChat(cfg, db, engine, hub, clock=clock, wake_sender=sender.wake)
-    return Services(cfg, db, engine, sender, hub, webchat, clock)
+    channels.attach(db, engine, clock=clock, wake_sender=sender.wake)
+    return Services(cfg, db, engine, sender, hub, webchat, clock, channels=channels)
 
 
 def build_scheduler(services: Services) -> AsyncIOScheduler:
@@ -90,6 +102,8 @@ def build_app(services: Services, *, with_background: bool = True) -> web.Applic
     app = web.Application(client_max_size=1024 * 1024)
     app[SERVICES] = services
     app.add_routes(services.webchat.routes())
+    if services.channels is not None:
+        app.add_routes(services.channels.routes())
     app.router.add_get("/healthz", _healthz)
 
     if with_background:
@@ -109,10 +123,14 @@ async def _healthz(request: web.Request) -> web.Response:
 async def _background(app: web.Application):  # type: ignore[no-untyped-def]
     services = app[SERVICES]
     services.stop.clear()
+    if services.channels is not None:
+        await services.channels.start()  # e.g. the Wechaty login: no login → start-up fails
     tasks = [
         asyncio.create_task(services.sender.run_forever(services.stop), name="outbox"),
         asyncio.create_task(services.hub.run_forever(services.stop), name="webchat-hub"),
     ]
+    if services.channels is not None:
+        tasks += [asyncio.create_task(c, name="channel") for c in services.channels.background(services.stop)]
     scheduler = build_scheduler(services)
     scheduler.start()
     try:
@@ -125,4 +143,6 @@ async def _background(app: web.Application):  # type: ignore[no-untyped-def]
         for t in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(t, timeout=5)
+        if services.channels is not None:
+            await services.channels.aclose()
         await services.db.dispose()

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 _ENV_REF = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 
@@ -92,12 +92,163 @@ class WebchatConfig(_Strict):
     """Simulated group rooms of the built-in web chat."""
 
 
+# --- WeChat channels (all off by default; secrets come from the environment) -----------------
+_ID = r"^[A-Za-z0-9_-]*$"
+_PATH = r"^/[A-Za-z0-9_/.-]*$"
+_AES_KEY = r"^([A-Za-z0-9+/]{43})?$"
+DEFAULT_MENU = {
+    "FIND_JOBS": "找活",
+    "REGISTER_WORKER": "登记",
+    "REGISTER_EMPLOYER": "雇主登记",
+    "POST_JOB": "招工",
+    "MY_JOBS": "我的活",
+    "MY_ORDERS": "我的招工",
+    "PROFILE": "我的资料",
+    "HELP": "帮助",
+    "MENU": "菜单",
+}
+"""Menu-button EventKey → the command it stands for (the same words a person would type)."""
+DEFAULT_SCENES = {"worker": "登记", "employer": "雇主登记"}
+"""QR-code scene (``qrscene_worker``) → the command a subscriber starts with."""
+
+
+class _CallbackConfig(_Strict):
+    passive_reply_seconds: float = Field(3.0, ge=0, le=4.5)
+    """Budget for answering inside WeChat's 5-second window; later answers go out by API."""
+    max_body_bytes: int = Field(64 * 1024, ge=1024, le=1024 * 1024)
+    max_clock_skew_seconds: int = Field(600, ge=0)
+    """Signed requests older or newer than this are refused (0 = no freshness check)."""
+    request_timeout_seconds: float = Field(10.0, gt=0, le=60)
+    send_per_minute: int = Field(600, ge=1)
+    """Client-side ceiling on outbound API sends for the whole channel."""
+    pause_on_throttle_seconds: float = Field(60.0, ge=1)
+    """After 45009/45011 (api freq out of limit) the whole channel waits this long."""
+    menu: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_MENU))
+
+
+class WechatOAConfig(_CallbackConfig):
+    """公众号 / 服务号 callback and 客服消息 / 模板消息 sender."""
+
+    enabled: bool = False
+    path: str = Field("/wechat/oa", pattern=_PATH)
+    token: str = Field("", pattern=_ID, max_length=32)
+    """WECHAT_OA_TOKEN: the callback Token from the MP console."""
+    aes_key: str = Field("", pattern=_AES_KEY)
+    """WECHAT_OA_AES_KEY: EncodingAESKey (43 characters); empty = plaintext mode only."""
+    appid: str = Field("", pattern=_ID, max_length=32)
+    secret: str = Field("", max_length=64)
+    api_base: str = "https://api.weixin.qq.com"
+    stable_token: bool = False
+    """Use /cgi-bin/stable_token (safe when several processes share one appid)."""
+    window_closed_retry_seconds: float = Field(6 * 3600.0, ge=1)
+    """45015/45047 without a template: wait this long (or until the person writes again)."""
+    template_id: str = ""
+    """Template for pushes outside the 客服 window; empty = no template fallback."""
+    template_fields: dict[str, str] = Field(default_factory=lambda: {"content": "{text}"})
+    """Template field → value; ``{text}``, ``{title}`` (first line), ``{service}`` are filled in."""
+    template_url: str = ""
+    scenes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_SCENES))
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> WechatOAConfig:
+        if self.enabled:
+            if len(self.token) < 3:
+                raise ValueError("wechat_oa is enabled but has no token (set WECHAT_OA_TOKEN)")
+            if self.aes_key and not self.appid:
+                raise ValueError("wechat_oa.aes_key needs wechat_oa.appid (WECHAT_OA_APPID)")
+        return self
+
+
+class WecomConfig(_CallbackConfig):
+    """企业微信 self-built app: callback and app-message sender."""
+
+    enabled: bool = False
+    path: str = Field("/wechat/wecom", pattern=_PATH)
+    corp_id: str = Field("", pattern=_ID, max_length=64)
+    token: str = Field("", pattern=_ID, max_length=32)
+    aes_key: str = Field("", pattern=_AES_KEY)
+    secret: str = Field("", max_length=128)
+    agent_id: int | None = None
+    api_base: str = "https://qyapi.weixin.qq.com"
+    per_user_per_minute: int = Field(30, ge=1, le=30)
+    per_user_per_hour: int = Field(1000, ge=1, le=1000)
+    """WeCom drops app messages beyond 30/min and 1000/h to one member (doc 90454)."""
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> WecomConfig:
+        if self.enabled and not (self.corp_id and self.token and self.aes_key):
+            raise ValueError(
+                "wecom is enabled but needs corp_id, token and aes_key "
+                "(WECOM_CORP_ID, WECOM_TOKEN, WECOM_AES_KEY)"
+            )
+        return self
+
+
+class WecomRobotConfig(_Strict):
+    """企业微信 group-robot webhooks (send-only) for digests into 客户群."""
+
+    enabled: bool = False
+    api_base: str = "https://qyapi.weixin.qq.com"
+    robots: dict[str, str] = Field(default_factory=dict)
+    """Robot name (the outbox chat id) → webhook key. WECOM_ROBOT_KEYS="name=key,name2=key2"."""
+    per_minute: int = Field(20, ge=1, le=20)
+    window_seconds: float = Field(60.0, gt=0)
+    pause_on_throttle_seconds: float = Field(600.0, ge=1)
+    """A robot throttled by WeCom (45009 / 130101) stays quiet this long (~10 min reported)."""
+    request_timeout_seconds: float = Field(10.0, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> WecomRobotConfig:
+        if self.enabled and not self.robots:
+            raise ValueError("wecom_robot is enabled but no robot keys are set (WECOM_ROBOT_KEYS)")
+        return self
+
+
+class WechatyConfig(_Strict):
+    """Personal-account groups through a Wechaty puppet-service gateway. Risks bans; off."""
+
+    enabled: bool = False
+    endpoint: str = ""
+    """WECHATY_PUPPET_SERVICE_ENDPOINT, host:port of a gateway with TLS disabled."""
+    token: str = ""
+    """WECHATY_PUPPET_SERVICE_TOKEN."""
+    connect_timeout_seconds: float = Field(10.0, gt=0)
+    login_timeout_seconds: float = Field(60.0, gt=0)
+    """No login within this long: clear error and a non-zero exit."""
+    min_gap_seconds: float = Field(3.0, ge=0)
+    max_gap_seconds: float = Field(8.0, ge=0)
+    switch_min_gap_seconds: float = Field(15.0, ge=0)
+    switch_max_gap_seconds: float = Field(35.0, ge=0)
+    """Longer random gap when the next message goes to a different chat."""
+    max_per_hour: int = Field(30, ge=1)
+    max_message_age_seconds: float = Field(600.0, gt=0)
+    """Older messages (replayed after a reconnect) are not answered."""
+    reconnect_max_seconds: float = Field(300.0, ge=1)
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> WechatyConfig:
+        if self.min_gap_seconds > self.max_gap_seconds:
+            raise ValueError("wechaty.min_gap_seconds exceeds max_gap_seconds")
+        if self.switch_min_gap_seconds > self.switch_max_gap_seconds:
+            raise ValueError("wechaty.switch_min_gap_seconds exceeds switch_max_gap_seconds")
+        if self.enabled and not (self.endpoint and self.token):
+            raise ValueError(
+                "wechaty is enabled but needs endpoint and token "
+                "(WECHATY_PUPPET_SERVICE_ENDPOINT, WECHATY_PUPPET_SERVICE_TOKEN)"
+            )
+        return self
+
+
 class AppConfig(_Strict):
     service: ServiceConfig = ServiceConfig()
     database: DatabaseConfig = DatabaseConfig()
     dialogs: DialogConfig = DialogConfig()
     outbox: OutboxConfig = OutboxConfig()
     webchat: WebchatConfig = WebchatConfig()
+    wechat_oa: WechatOAConfig = WechatOAConfig()
+    wecom: WecomConfig = WecomConfig()
+    wecom_robot: WecomRobotConfig = WecomRobotConfig()
+    wechaty: WechatyConfig = WechatyConfig()
 
 
 def _expand_env(node: Any, env: dict[str, str], path: str = "") -> Any:
@@ -114,6 +265,72 @@ def _expand_env(node: Any, env: dict[str, str], path: str = "") -> Any:
             )
         return _ENV_REF.sub(lambda m: env[m.group(1)], node)
     return node
+
+
+# environment variable → (config section, key); a channel's switch variable also turns it on.
+CHANNEL_ENV: dict[str, tuple[str, str]] = {
+    "WECHAT_OA_TOKEN": ("wechat_oa", "token"),
+    "WECHAT_OA_AES_KEY": ("wechat_oa", "aes_key"),
+    "WECHAT_OA_APPID": ("wechat_oa", "appid"),
+    "WECHAT_OA_SECRET": ("wechat_oa", "secret"),
+    "WECHAT_API_BASE": ("wechat_oa", "api_base"),
+    "WECOM_CORP_ID": ("wecom", "corp_id"),
+    "WECOM_TOKEN": ("wecom", "token"),
+    "WECOM_AES_KEY": ("wecom", "aes_key"),
+    "WECOM_SECRET": ("wecom", "secret"),
+    "WECOM_AGENT_ID": ("wecom", "agent_id"),
+    "WECOM_API_BASE": ("wecom", "api_base"),
+    "WECHATY_PUPPET_SERVICE_ENDPOINT": ("wechaty", "endpoint"),
+    "WECHATY_PUPPET_SERVICE_TOKEN": ("wechaty", "token"),
+}
+CHANNEL_SWITCH_ENV = {
+    "WECHAT_OA_TOKEN": "wechat_oa",
+    "WECOM_TOKEN": "wecom",
+    "WECOM_ROBOT_KEYS": "wecom_robot",
+}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _channel_env(raw: dict[str, Any], env: dict[str, str]) -> None:
+    """Apply the channel environment variables (see the README's "WeChat channels")."""
+
+    def section(name: str) -> dict[str, Any]:
+        value = raw.get(name)
+        if not isinstance(value, dict):
+            value = {}
+        raw[name] = value = dict(value)
+        return value
+
+    for var, (name, key) in CHANNEL_ENV.items():
+        if env.get(var):
+            section(name)[key] = env[var]
+    if env.get("WECOM_API_BASE"):
+        section("wecom_robot")["api_base"] = env["WECOM_API_BASE"]
+    if env.get("WECOM_ROBOT_KEYS"):
+        robots: dict[str, str] = {}
+        for i, item in enumerate(p.strip() for p in env["WECOM_ROBOT_KEYS"].split(",")):
+            if not item:
+                continue
+            name, sep, key = item.partition("=")
+            if not sep:  # a bare key
+                name, key = f"robot{i + 1}" if i else "default", name
+            robots[name.strip()] = key.strip()
+        section("wecom_robot")["robots"] = robots
+    for var, name in CHANNEL_SWITCH_ENV.items():
+        if env.get(var):
+            section(name)["enabled"] = True
+    for name, var in (
+        ("wechat_oa", "WECHAT_OA_ENABLED"),
+        ("wecom", "WECOM_ENABLED"),
+        ("wecom_robot", "WECOM_ROBOT_ENABLED"),
+        ("wechaty", "WECHATY_ENABLED"),
+    ):
+        flag = env.get(var, "").strip().lower()
+        if flag in _TRUE:
+            section(name)["enabled"] = True
+        elif flag in _FALSE:
+            section(name)["enabled"] = False
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> AppConfig:
@@ -143,6 +360,7 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
     if env.get("DATABASE_URL"):
         raw.setdefault("database", {})
         raw["database"] = {**raw["database"], "url": env["DATABASE_URL"]}
+    _channel_env(raw, env)
     try:
         return AppConfig.model_validate(raw)
     except ValidationError as exc:

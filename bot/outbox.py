@@ -10,7 +10,17 @@ Two kinds of transport:
   receiving side uses to drop the repeat (reference §1.3: consumers dedupe on the key).
 
 Failures back off exponentially with jitter; after ``max_attempts`` a row is dead-lettered and
-an operator alert is logged. Later channels add their rate limits by implementing ``Transport``.
+an operator alert is logged.
+
+Channels add their limits through optional transport attributes (all duck-typed):
+
+* ``admit(row) -> float`` — asked before a row is claimed: 0 reserves a send slot (the transport's
+  rate limit or pace), more is the wait in seconds; the row then stays queued with a later
+  ``next_attempt_at``, no attempt counted. So a claimed row never exceeds a limit.
+* ``hold_seconds`` — fresh rows (never attempted) younger than this are left alone, because the
+  channel may still deliver them itself (the 公众号 passive reply inside WeChat's 5 s window).
+* ``DeliveryDeferred`` — raised by ``deliver`` when the channel is paused (after a throttle error on
+  an earlier row): the row goes back to the queue without counting an attempt.
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import OutboxConfig
@@ -40,6 +51,13 @@ class DeliveryError(Exception):
         super().__init__(message)
         self.retry = retry
         self.retry_after = retry_after
+
+
+class DeliveryDeferred(DeliveryError):
+    """Not attempted (the channel is paused): requeue after ``retry_after``, no attempt counted."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, retry=True, retry_after=retry_after)
 
 
 class Transport(Protocol):
@@ -131,16 +149,35 @@ class OutboxSender:
 
     async def _run_external(self, transport: Transport) -> int:
         lease = timedelta(seconds=self.cfg.lease_seconds)
+        hold = float(getattr(transport, "hold_seconds", 0.0) or 0.0)
+        admit: Callable[[OutboxRow], float] | None = getattr(transport, "admit", None)
         async with self.db.transaction() as session:
             now = self.clock()
             repo = OutboxRepository(session)
             rows = await repo.lock_due(transport.channel, now, self.batch)
+            if hold > 0:
+                edge = now - timedelta(seconds=hold)
+                rows = [r for r in rows if r.attempts > 0 or r.created_at <= edge]
+            if admit is not None:
+                taken: list[OutboxRow] = []
+                for r in rows:
+                    wait = admit(r)
+                    if wait > 0:
+                        await _postpone(session, r.id, now + timedelta(seconds=wait))
+                    else:
+                        taken.append(r)
+                rows = taken
             await repo.claim(rows, now, lease)
             claimed = [_Claimed.of(r) for r in rows]
         done = 0
         for row, snap in zip(rows, claimed, strict=True):
             try:
                 await transport.deliver(row, None)
+            except DeliveryDeferred as exc:
+                async with self.db.transaction() as session:
+                    at = self.clock() + timedelta(seconds=exc.retry_after or 0)
+                    await _release(session, snap.id, at)
+                continue
             except DeliveryError as exc:
                 async with self.db.transaction() as session:
                     await self._failed(session, snap, exc, self.clock())
@@ -190,3 +227,28 @@ class OutboxSender:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.cfg.poll_seconds)
             except TimeoutError:
                 pass
+
+
+async def _postpone(session: AsyncSession, row_id: int, at: datetime) -> None:
+    """A queued row may not go yet (rate limit or pace): look at it again at ``at``."""
+    await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == row_id, OutboxRow.status == "queued")
+        .values(next_attempt_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _release(session: AsyncSession, row_id: int, at: datetime) -> None:
+    """Give a claimed row back untried (its claim counted an attempt; take it back)."""
+    await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == row_id, OutboxRow.status == "sending")
+        .values(
+            status="queued",
+            attempts=OutboxRow.attempts - 1,
+            lease_until=None,
+            next_attempt_at=at,
+        )
+        .execution_options(synchronize_session=False)
+    )

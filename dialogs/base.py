@@ -108,6 +108,10 @@ class DialogContext:
     def tz(self):  # type: ignore[no-untyped-def]
         return self.settings.tz
 
+    @property
+    def market(self):  # type: ignore[no-untyped-def]
+        return self.settings.market
+
     async def user_id(self) -> int | None:
         user = await self.user()
         return user.id if user is not None else None

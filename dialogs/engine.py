@@ -32,6 +32,8 @@ from dialogs import texts
 from dialogs.base import DialogContext, Flow, Step
 from dialogs.events import ConversationKey, InboundMessage, OutboundMessage
 from market.errors import UserFacingError
+from market.notify import discard_notifications, flush_notifications
+from market.settings import MarketSettings
 from matching.intents import match_code_command, match_intent
 from storage.db import Database
 from storage.models import DialogStateRow
@@ -54,6 +56,7 @@ class Settings:
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     expire_after: timedelta = timedelta(minutes=30)
     max_text_chars: int = 2000
+    market: MarketSettings = field(default_factory=MarketSettings)
 
 
 @dataclass
@@ -160,6 +163,8 @@ class DialogEngine:
                         )
                     )
                 result.replies = stored
+                # Notifications the step triggered go out after its replies.
+                await flush_notifications(session)
         if self.on_commit is not None:
             self.on_commit()
         return result
@@ -211,10 +216,12 @@ class DialogEngine:
                 texts_out = await self._dispatch(session, msg, now)
             return HandleResult(replies=[self._reply(msg, t) for t in texts_out if t])
         except UserFacingError as exc:
+            discard_notifications(session)
             log.info("refused %s: %s", msg.key, exc)
             text = str(exc).replace("{hotline}", hotline)
             return HandleResult(replies=[self._reply(msg, text)], outcome="refused")
         except Exception:
+            discard_notifications(session)
             log.exception("dialog step failed for %s (message %s)", msg.key, msg.message_id)
             return HandleResult(
                 replies=[self._reply(msg, texts.SORRY.format(hotline=hotline))], outcome="error"
@@ -226,7 +233,16 @@ class DialogEngine:
             return [texts.TOO_LONG.format(limit=s.max_text_chars)]
         text = clean_text(msg.text)
         if msg.is_group:
-            # Group chatter is not for dialogs; a direct @-mention gets a pointer to private chat.
+            # Group chatter is not for dialogs; a job post gets its card (market.group_posts), a
+            # direct @-mention a pointer to private chat.
+            from market.group_posts import handle_group_post
+
+            card = await handle_group_post(
+                session, channel=msg.channel, chat_id=msg.chat_id, user_id=msg.user_id,
+                sender_name=msg.sender_name, text=text, now=now, tz=s.tz,
+            )
+            if card is not None:
+                return [card]
             return [texts.GROUP_HINT] if msg.mentions_bot else []
 
         states = DialogStateRepository(session)

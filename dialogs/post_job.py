@@ -16,6 +16,7 @@ from dialogs.base import DialogContext, Flow, State, Step
 from dialogs.fields import read_trades
 from dialogs.jobs import one_shot
 from market import orders
+from market.money import fen_to_text
 from market.orders import OrderDraft
 from matching.gazetteer import find_town
 from matching.intents import match_choice
@@ -55,7 +56,9 @@ def _next_missing(data: dict[str, Any]) -> str:
     for f in FIELDS:
         if data.get(f) in (None, ""):
             return ASK_FOR[f]
-    return "mode" if "mode" not in data else "confirm"
+    if "mode" not in data:
+        return "mode"
+    return "insurance" if "insurance" not in data else "confirm"
 
 
 def _wage_of(text: str) -> list[Any] | None:
@@ -141,6 +144,26 @@ async def on_mode(ctx: DialogContext) -> Step:
     if choice is None:
         return Step.again(texts.MODE_AGAIN)
     ctx.data["mode"] = "first_come" if choice == 1 else "pick"
+    return Step.to(_next_missing(ctx.data))
+
+
+def ask_insurance(ctx: DialogContext) -> str:
+    options = ctx.market.insurance_options
+    lines = [
+        f"{i} 买：{o.insurer}「{o.product}」每人每天{fen_to_text(o.premium_fen)}，"
+        f"{'老板出' if o.payer == 'employer' else '工人出'}（{o.coverage}）"
+        for i, o in enumerate(options, 1)
+    ]
+    lines.append(f"{len(options) + 1} 不买")
+    return texts.ASK_INSURANCE + "\n" + "\n".join(lines)
+
+
+async def on_insurance(ctx: DialogContext) -> Step:
+    options = ctx.market.insurance_options
+    choice = match_choice(ctx.text, set(range(1, len(options) + 2)))
+    if choice is None:
+        return Step.again(texts.INSURANCE_AGAIN)
+    ctx.data["insurance"] = options[choice - 1].id if choice <= len(options) else ""
     return Step.to("confirm")
 
 
@@ -160,6 +183,7 @@ def _draft(ctx: DialogContext) -> OrderDraft:
         requirement_data=dict(d.get("requirement_data", {})),
         perks=list(d.get("perks", [])),
         mode=d.get("mode", "first_come"),
+        insurance=d.get("insurance", ""),
         source="group" if ctx.msg.is_group else "chat",
         raw_text=d.get("raw_text", ""),
     )
@@ -203,6 +227,7 @@ FLOW = Flow(
         "start": _field_state("start", texts.ASK_START, texts.BAD_START, _read_start),
         "town": _field_state("town", texts.ASK_TOWN, texts.TOWNS_NOT_FOUND, _read_town),
         "mode": State("mode", lambda _c: texts.ASK_MODE, on_mode),
+        "insurance": State("insurance", ask_insurance, on_insurance),
         "confirm": State("confirm", ask_confirm, on_confirm),
     },
 )

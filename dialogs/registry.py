@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs import jobs, menu, post_job, profile, register_employer, register_worker
+from dialogs import chain, dispute, jobs, menu, post_job, profile, register_employer, register_worker
 from dialogs.base import Flow
 
 FLOWS: dict[str, Flow] = {
@@ -14,6 +14,8 @@ FLOWS: dict[str, Flow] = {
         profile.FLOW,
         *jobs.FLOWS,
         *post_job.FLOWS,
+        *chain.FLOWS,
+        *dispute.FLOWS,
     )
 }
 
@@ -30,6 +32,8 @@ ENTRY: dict[str, str] = {
         for name in (
             "take", "withdraw", "cancel_code", "view", "applicants", "pick", "decline",
             "cancel_order", "change_headcount", "change_start",
+            "confirm_price", "propose_price", "sign", "check_in", "complete", "paid", "received",
+            "not_received", "rate", "dispute", "report", "case_offer", "case_accept",
         )
     },
 }

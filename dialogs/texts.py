@@ -181,3 +181,31 @@ START_CHANGED = "招工 {code} 开工时间改为 {when}，已通知接单的工
 ASK_NEW_START = "改到什么时候？例如：改时间 {code} 明天8点"
 WITHDRAWN = "已退出招工 {code}。下次想去再回「接 {code}」。"
 GENDER_LABELS = {"male": "限男", "female": "限女"}
+
+# --- the chain: price, signing, attendance, completion, payment, rating --------------------------
+ASK_QUANTITY = "第{n}号 {name}（{checked}）干了多少{unit}？回数字，例如 1 或 1.5；没来回 0"
+CHECKED_YES = "已签到"
+CHECKED_NO = "没签到"
+BAD_QUANTITY = "请回一个数，例如 1、1.5、半天；没来回 0。"
+COMPLETE_LINE = "第{n}号 {name}：{quantity}，{amount}"
+COMPLETE_NO_SHOW = "第{n}号 {name}：没到岗"
+COMPLETE_DONE = "已确认完工：\n{lines}\n付钱后回「已付 {code}」登记，工人确认收到就结清了。"
+COMPLETE_NAME = "确认完工"
+PAID_RECORDED = "已登记付款 {amount}，等工人回「已收到」确认。"
+RECEIVED_DONE = "已确认收到 {amount}，谢谢！"
+REJECTED_DONE = "已告诉老板您没收到 {amount}。如果一直不付，回「投诉 {code}」或打热线 {hotline}。"
+NEED_AMOUNT = "请写钱数，例如：议价 {code} 400"
+
+# --- disputes and complaints -------------------------------------------------------------------
+DISPUTE_NAME = "投诉协商"
+REPORT_NAME = "举报"
+ASK_DISPUTE_REASON = (
+    "遇到什么问题？请回数字：\n1 活没干完\n2 没付钱或少付\n3 质量问题\n4 安全问题\n5 其他\n6 虚假招工或收费（举报）"
+)
+ASK_REPORT_REASON = "举报什么？请回数字：\n1 虚假招工\n2 收押金、培训费等（黑中介）\n3 其他"
+ASK_DISPUTE_WHO = "是第几号工人？回数字（回「看报名 {code}」可以看编号）"
+ASK_DISPUTE_DESC = "简单说说情况（一句话就行）："
+REASON_AGAIN = "请回菜单里的数字。"
+CASE_DONE_ANSWER = "收到。"
+ASK_INSURANCE = "给工人买人身意外险吗？出了意外有保障，平台建议买。请回数字："
+INSURANCE_AGAIN = "请回菜单里的数字。"

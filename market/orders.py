@@ -58,6 +58,8 @@ class OrderDraft:
     """Hard requirements as parsed (age_min, age_max, gender, certificates ...)."""
     perks: list[str] = field(default_factory=list)
     mode: str = "first_come"
+    insurance: str = ""
+    """Accident-insurance option id (market.settings.InsuranceOption), "" for none."""
     source: str = "chat"
     raw_text: str = ""
     payment_due_hours: int = 24
@@ -98,11 +100,19 @@ def order_card(order: Order, tz: ZoneInfo, *, with_take_hint: bool = True) -> st
         lines.append(f"要求：{order.requirements}")
     if order.perks:
         lines.append(f"待遇：{'、'.join(order.perks)}")
+    if order.insurance:
+        lines.append("保险：含人身意外险")
     if order.mode == "pick":
         lines.append("老板挑人，报名后等通知")
     if with_take_hint and order.status == "open":
         lines.append(f"想去回：接 {order.code}")
     return "\n".join(lines)
+
+
+def price_prompt(order: Order, wage_fen: int | None = None) -> str:
+    return texts.PRICE_PROMPT_WORKER.format(
+        wage=wage_text(wage_fen or order.wage_fen, order.wage_unit), code=order.code
+    )
 
 
 # -- queries -------------------------------------------------------------------------------------
@@ -140,13 +150,19 @@ async def assignments_of_worker(session: AsyncSession, worker_id: int, limit: in
 
 
 async def applicants(session: AsyncSession, order_id: int) -> list[tuple[Assignment, WorkerProfile]]:
+    """Everyone who ever applied, in order of application: "第 n 号" always means the same
+    person, whatever happened since (callers look at the status)."""
     stmt = (
         select(Assignment, WorkerProfile)
         .join(WorkerProfile, WorkerProfile.user_id == Assignment.worker_id)
-        .where(Assignment.order_id == order_id, Assignment.status.in_(ACTIVE_ASSIGNMENT))
+        .where(Assignment.order_id == order_id)
         .order_by(Assignment.id)
     )
     return [(a, w) for a, w in (await session.execute(stmt)).all()]
+
+
+async def active_applicants(session: AsyncSession, order_id: int) -> list[tuple[Assignment, WorkerProfile]]:
+    return [(a, w) for a, w in await applicants(session, order_id) if a.status in ACTIVE_ASSIGNMENT]
 
 
 # -- commands ------------------------------------------------------------------------------------
@@ -169,6 +185,7 @@ def preview_card(draft: OrderDraft, tz: ZoneInfo) -> str:
         wage_fen=draft.wage_fen, wage_unit=draft.wage_unit, start_at=draft.start_at,
         duration_text=draft.duration_text, town=draft.town, place=draft.place,
         requirements=draft.requirements, perks=list(draft.perks), mode=draft.mode, status="draft",
+        insurance=draft.insurance,
     )
     return order_card(order, tz, with_take_hint=False)
 
@@ -195,6 +212,7 @@ async def publish_order(
         requirement_data=dict(draft.requirement_data),
         perks=list(draft.perks),
         mode=draft.mode,
+        insurance=draft.insurance,
         status="held" if held else "open",
         source=draft.source,
         raw_text=draft.raw_text,
@@ -290,6 +308,8 @@ async def take(
                 "wage_unit": order.wage_unit,
                 "created_at": now,
                 "confirmed_at": now if status == "confirmed" else None,
+                # The posted wage is the employer's offer: their side of the price is agreed.
+                "employer_price_ok_at": now,
             },
             Assignment.id,
         )
@@ -299,6 +319,9 @@ async def take(
         existing.status = status
         existing.confirmed_at = now if status == "confirmed" else None
         existing.ended_at = None
+        existing.agreed_wage_fen = order.wage_fen
+        existing.employer_price_ok_at = now
+        existing.worker_price_ok_at = None
         await session.flush()
         assignment_id = existing.id
     if status == "confirmed" and not await _claim_slot(session, order.id, now):
@@ -313,8 +336,11 @@ async def take(
             session, order.employer_id, texts.FULL_EMPLOYER.format(code=code, headcount=order.headcount),
             key=f"full:{order.id}:{order.version}", now=now,
         )
-    template = texts.TAKEN_WORKER if status == "confirmed" else texts.APPLIED_WORKER
-    await notify_user(session, worker_id, template.format(card=card, code=code), key=f"took:{assignment_id}:{status}:{now.timestamp()}", now=now)
+    if status == "confirmed":
+        note = texts.TAKEN_WORKER.format(card=card, code=code, price=price_prompt(order))
+    else:
+        note = texts.APPLIED_WORKER.format(card=card, code=code)
+    await notify_user(session, worker_id, note, key=f"took:{assignment_id}:{status}:{now.timestamp()}", now=now)
     return TakeResult(assignment_id, status)
 
 
@@ -323,7 +349,7 @@ async def _employer_note(session: AsyncSession, order: Order, worker: WorkerProf
         return texts.TAKEN_EMPLOYER.format(
             name=worker.name, phone=worker.phone, code=order.code, confirmed=order.confirmed, headcount=order.headcount
         )
-    count = len(await applicants(session, order.id))
+    count = len(await active_applicants(session, order.id))
     return texts.APPLIED_EMPLOYER.format(name=worker.name, code=order.code, applicants=count)
 
 
@@ -391,6 +417,8 @@ async def pick(
     a, _worker = listed[n - 1]
     if a.status == "confirmed":
         return a
+    if a.status != "applied":
+        raise UserFacingError(texts.APPLICANT_GONE.format(n=n, status=texts.ASSIGNMENT_STATUS.get(a.status, a.status)))
     if not await _claim_slot(session, order.id, now):
         raise OrderFull(texts.ORDER_FULL.format(code=code))
     a.status = "confirmed"
@@ -398,7 +426,11 @@ async def pick(
     await session.flush()
     order = await _refresh(session, order)
     await notify_user(
-        session, a.worker_id, texts.PICKED_WORKER.format(card=order_card(order, tz, with_take_hint=False), code=code),
+        session,
+        a.worker_id,
+        texts.PICKED_WORKER.format(
+            card=order_card(order, tz, with_take_hint=False), code=code, price=price_prompt(order, a.agreed_wage_fen)
+        ),
         key=f"pick:{a.id}", now=now,
     )
     return a
@@ -411,6 +443,8 @@ async def decline(session: AsyncSession, code: str, employer_id: int, n: int, no
     if not 1 <= n <= len(listed):
         raise UserFacingError(texts.NO_SUCH_APPLICANT.format(n=n))
     a, _worker = listed[n - 1]
+    if a.status not in ACTIVE_ASSIGNMENT:
+        raise UserFacingError(texts.APPLICANT_GONE.format(n=n, status=texts.ASSIGNMENT_STATUS.get(a.status, a.status)))
     was_confirmed = a.status == "confirmed"
     a.status = "declined"
     a.ended_at = now
@@ -423,8 +457,8 @@ async def decline(session: AsyncSession, code: str, employer_id: int, n: int, no
 
 async def _tell_taken(session: AsyncSession, order: Order, text: str, key: str, now: datetime) -> int:
     told = 0
-    for a, _w in await applicants(session, order.id):
-        if await notify_user(session, a.worker_id, text, key=f"{key}:{a.id}", now=now) is not None:
+    for a, _w in await active_applicants(session, order.id):
+        if await notify_user(session, a.worker_id, text, key=f"{key}:{a.id}", now=now):
             told += 1
     return told
 
@@ -437,7 +471,7 @@ async def cancel_order(session: AsyncSession, code: str, employer_id: int, now: 
         session, order, texts.CANCELLED_WORKER.format(code=code, trade=trade_name(order.trade_id)),
         f"cancel:{order.id}", now,
     )
-    for a, _w in await applicants(session, order.id):
+    for a, _w in await active_applicants(session, order.id):
         a.status = "cancelled"
         a.ended_at = now
     order.status = "cancelled"

@@ -134,9 +134,25 @@ CODE_COMMANDS: dict[str, tuple[str, ...]] = {
     "cancel_code": ("取消", "算了", "不要了"),
     "change_headcount": ("改人数", "人数改", "改成", "加人", "减人"),
     "change_start": ("改时间", "时间改", "改开工", "改日期"),
+    "confirm_price": ("确认", "确认价格", "价格确认", "同意价格", "可以", "没问题"),
+    "propose_price": ("议价", "还价", "讲价", "改价", "要价", "出价"),
+    "sign": ("同意", "签字", "签", "签合同", "确认签字", "同意签字"),
+    "check_in": ("签到", "到了", "我到了", "已到", "到岗", "打卡"),
+    "complete": ("完工", "确认完工", "干完了", "做完了", "结束了"),
+    "paid": ("已付", "付了", "已付款", "付款", "已支付", "给钱了", "发工资"),
+    "received": ("已收到", "收到", "收到了", "收到钱了", "已收款"),
+    "not_received": ("没收到", "未收到", "没收到钱", "没给钱"),
+    "rate": ("评价", "打分", "评分", "给分"),
+    "dispute": ("投诉", "协商", "纠纷", "没干完", "要钱", "讨薪"),
+    "report": ("举报", "虚假", "骗子", "黑中介"),
+    "case_offer": ("方案", "提方案", "我的方案"),
+    "case_accept": ("同意方案", "接受方案", "接受"),
 }
 
-_CODE_CMD = re.compile(r"^\s*(?P<verb>[^\d]{1,8}?)\s*(?P<code>\d{4,8})(?:\s+|(?=[^\d])|$)(?P<rest>.*)$")
+# Commands whose number is a case id (short) rather than an order code (4 digits or more).
+CASE_COMMANDS = frozenset({"case_offer", "case_accept"})
+
+_CODE_CMD = re.compile(r"^\s*(?P<verb>[^\d]{1,8}?)\s*(?P<code>\d{1,8})(?:\s+|(?=[^\d])|$)(?P<rest>.*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,5 +192,7 @@ def match_code_command(text: str) -> CodeCommand | None:
         if scored and scored[0][0] >= 80 and (len(scored) == 1 or scored[0][1] == scored[1][1] or scored[0][0] - scored[1][0] >= 5):
             intent = scored[0][1]
     if intent is None:
+        return None
+    if len(m.group("code")) < 4 and intent not in CASE_COMMANDS:
         return None
     return CodeCommand(intent, m.group("code"), m.group("rest").strip())

@@ -15,7 +15,7 @@ import cn2an
 __all__ = ["AMOUNT_PATTERN", "CN_DIGIT_VALUE", "parse_amount", "parse_count"]
 
 CN_DIGIT_VALUE = {
-    "零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
+    "零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "仨": 3, "三": 3, "四": 4,
     "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
 }
 _CN_NUM = "零〇一二两三四五六七八九十百千万"
@@ -27,11 +27,13 @@ AMOUNT_PATTERN = (
     r"\d{1,2}块(?:[一二两三四五六七八九\d](?![\d.天日个人号点月]))毛?"  # 1块2 (yuan.jiao)
     r"|[一二两三四五六七八九十]块[一二三四五六七八九](?![十百千万])毛?"  # 两块五
     r"|\d+(?:\.\d+)?[kw万千](?:\d{1,3}(?![\d.]))?"  # 3千5, 3.5k, 1.2万, 3k5
+    r"|\d{1,2}毛"  # 5毛 = 0.5 yuan
     r"|\d+(?:\.\d+)?"
     r"|[一二两三四五六七八九十][十百千万]"  # 两百五, 三千五, 一百八十 (a trailing 一 before 天 is "per")
     r"(?:[零〇二两三四五六七八九十百千万]|一(?![天个斤竿杆件小周星月日平方次块元]))" + "{0,6}"
     r"|十[一二三四五六七八九]?"
-    r"|[一二两三四五六七八九](?=[块元毛])"  # 五块, 三毛
+    r"|[一二两三四五六七八九]毛"  # 三毛
+    r"|[一二两三四五六七八九](?=[块元])"  # 五块
     r")"
 )
 _AMOUNT_FULL_RE = re.compile(AMOUNT_PATTERN)
@@ -81,10 +83,11 @@ def parse_amount(span: str) -> Decimal | None:
             # 3千5 → 3500, 3千50 → 3050, 1万2 → 12000
             val += Decimal(tail) * (mult // (10 ** len(tail)))
         return val
+    if s.endswith("毛"):
+        v = _dec(s[:-1]) if s[0].isdigit() else _cn(s[:-1])
+        return None if v is None else v / 10
     if s[0].isdigit():
         return _dec(s)
-    if s.endswith("毛"):
-        s = s[:-1]
     return _cn(s)
 
 

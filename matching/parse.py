@@ -124,30 +124,32 @@ def _tie_wages(
 ) -> list[Wage]:
     """Tie each wage to a trade.
 
-    One trade in the post: that trade. Several: the trade named right before the amount
-    (泥水大工400 小工260), unless the amount is far from it or follows a list of trades
-    ("泥水工和小工 日结300" is shared, so None). 大工/师傅 after a bare 小工 mention refer to the
-    skilled trade of the post.
+    * one trade in the post: every wage is that trade's;
+    * several trades and one wage: the wage is for the job as a whole (None);
+    * several trades and several wages (大工400小工260, 厨师600 服务员150): each wage belongs to
+      the trade named last before it on the same line; 小工 means helper, 大工/师傅 the skilled
+      trade; a wage after a list of trades ("泥水工和小工 日结300") stays None.
     """
     out: list[Wage] = []
     distinct = list(dict.fromkeys(trade_ids))
+    multi = len(raw) > 1
     for w in raw:
         tid: str | None = None
         if len(distinct) == 1:
             tid = distinct[0]
-        elif len(distinct) > 1:
-            prev = [m for m in mentions if m.end <= w.start]
+            if tid == "helper" and w.hint in ("大工", "师傅", "技工"):
+                tid = None  # "大工400小工260": the skilled wage is not the helper's
+        elif len(distinct) > 1 and multi:
+            line_start = max(text.rfind(c, 0, w.start) for c in "\n。;；!！") + 1
+            prev = [m for m in mentions if line_start <= m.start and m.end <= w.start]
             if w.hint == "小工" and "helper" in distinct:
                 tid = "helper"
             elif prev:
                 last = prev[-1]
-                gap = text[last.end : w.start]
                 between = text[prev[-2].end : last.start] if len(prev) >= 2 else "x"
-                in_list = _LIST_JOIN_RE.match(between) is not None
-                attached = len(gap.strip(" ,，:：")) <= 4 and not re.search(r"[。;；!！\n]", gap)
-                if attached and not in_list:
+                if _LIST_JOIN_RE.match(between) is None:
                     tid = last.trade.id
-                if w.hint in ("大工", "师傅", "技工") and (tid is None or tid == "helper"):
+                if w.hint in ("大工", "师傅", "技工") and tid in (None, "helper"):
                     skilled = [m for m in prev if m.trade.id != "helper"]
                     tid = skilled[-1].trade.id if skilled else None
         out.append(Wage(w.amount, w.unit, tid, w.text, w.start, w.end))
@@ -188,7 +190,7 @@ def _parse(text: str, now: datetime) -> ParsedPost:
     places = find_places_normalized(work)
     location = _location(places)
 
-    raw_wages = extract_wages(work)
+    raw_wages = extract_wages(work, tuple(m.end for m in mentions))
     wages = _tie_wages(raw_wages, mentions, trade_ids, work)
 
     head_job = find_headcount(work, "job", n_trades=len(trades))
@@ -246,14 +248,19 @@ def _parse(text: str, now: datetime) -> ParsedPost:
     )
 
 
+_VAGUE_PLACES = frozenset({"外地", "外省"})
+
+
 def _location(places: list[PlaceMention]) -> Location | None:
+    """The first 沙县 place; else the first named place outside (vague 外地 last)."""
     if not places:
         return None
     towns = tuple(dict.fromkeys(p.town.name for p in places if p.town is not None))
     for p in places:
         if p.town is not None:
             return Location(p.town.name, p.surface, towns)
-    return Location(None, places[0].surface, towns)
+    named = [p for p in places if p.surface not in _VAGUE_PLACES] or places
+    return Location(None, named[0].surface, towns)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -268,12 +275,12 @@ def parse_wage(text: str) -> list[Wage]:
     norm = normalize(text if isinstance(text, str) else "")[:MAX_PARSE_CHARS]
     if not norm:
         return []
-    raw = extract_wages(norm)
+    mentions = load_taxonomy().mentions_in_normalized(norm)
+    raw = extract_wages(norm, tuple(m.end for m in mentions))
     if not raw:
         bare = re.fullmatch(r"\s*(\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)\s*(?:元|块|块钱)?\s*", norm)
         if bare:
             raw = extract_wages(bare.group(1) + "元")
-    mentions = load_taxonomy().mentions_in_normalized(norm)
     return _tie_wages(raw, mentions, [m.trade.id for m in mentions], norm)
 
 
@@ -285,7 +292,7 @@ def parse_headcount(text: str) -> int | None:
     n = find_headcount(norm, "job", n_trades=len(load_taxonomy().find(norm)))
     if n is not None:
         return n
-    bare = re.fullmatch(r"\s*(\d{1,3}|[一二两三四五六七八九十]{1,3})\s*", norm)
+    bare = re.fullmatch(r"\s*(\d{1,3}|[一二两三四五六七八九十]{1,3}|俩|仨)\s*(?:个|名|位)?\s*人?\s*", norm)
     if bare:
         from matching.numbers import parse_count
 

@@ -29,14 +29,18 @@ STOP_PHRASES: tuple[str, ...] = (
     "零工市场", "零工驿站", "小吃文化城", "小吃城", "服装费", "工装费",
     "司机接送", "专车接送", "接送司机", "班车接送", "包车接送",
     "车间主任", "厂里包", "电工证书", "拉新人", "点赞支持",
-    "刷单返利", "厂里提供",
+    "刷单返利", "厂里提供", "招聘会",
+    # certificates are requirements, not trades
+    "电工证", "电工操作证", "焊工证", "电焊证", "叉车证", "厨师证", "护理证", "护工证", "保安证",
+    "育婴师证", "月嫂证", "挖机证", "挖掘机证", "塔吊证", "农机驾驶证",
 )
 
 _SKILLED = ("大工", "师傅", "技工", "熟手", "大师傅")
 _HELPER = ("小工", "学徒", "杂工", "帮工", "打下手")
 _SUFFIXES = ("师傅", "工", "匠", "员")
 _VARIANT_TAILS = ("大工", "小工", "师傅", "工", "师")
-_MODIFIER_AFTER_RE = re.compile(r" ?(大工|小工|师傅|技工|学徒|熟手)")
+# 小工 is a trade of its own: it modifies the word before it only when written right after it
+_MODIFIER_AFTER_RE = re.compile(r"(大工|小工|师傅|技工|学徒|熟手|操作工)| (大工|师傅|技工|学徒|熟手)")
 _LATIN_RUN_RE = re.compile(r"[a-z]+(?: [a-z]+)*")
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 
@@ -207,9 +211,10 @@ class Taxonomy:
             mod = _MODIFIER_AFTER_RE.match(work, end)
             if mod is not None:
                 end = mod.end()
-                level = _level_of(mod.group(1))
+                level = _level_of(mod.group(1) or mod.group(2) or "")
             found.append(TradeMention(self._by_id[tid], start, end, norm[start:end], level, how))
             last_end = end
+        found = _disambiguate(found)
         if self._pinyin_re is not None:
             for run in _LATIN_RUN_RE.finditer(work):
                 joined = run.group().replace(" ", "")
@@ -242,6 +247,21 @@ class Taxonomy:
             return []
         t = self._by_id[self._exact[best[0]]]
         return [TradeMention(t, 0, len(norm), norm, _level_of(norm), "fuzzy")]
+
+
+# Surface forms that mean another trade when that trade is also named ("服装厂招车工" = sewing).
+_AMBIGUOUS: dict[str, tuple[str, ...]] = {"车工": ("sewing",), "车位": ("machinist",)}
+
+
+def _disambiguate(found: list[TradeMention]) -> list[TradeMention]:
+    ids = {m.trade.id for m in found}
+    out = []
+    for m in found:
+        alts = _AMBIGUOUS.get(m.surface)
+        if alts and any(a in ids for a in alts):
+            continue
+        out.append(m)
+    return out
 
 
 def _overlaps(spans: list[tuple[int, int]], a: int, b: int) -> bool:

@@ -32,11 +32,11 @@ _WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6
 _PERIOD = (
     r"早上|早晨|一早|清早|上午|中午|下午|傍晚|晚上|夜里|夜晚|凌晨|晚|早"
 )
-_NOW_WORDS = r"马上|立即|立刻|即刻|现在就|现在|速来|随叫随到"
+_NOW_WORDS = r"(?:马上|立即|立刻|即刻|现在就)(?=要|来|到|开工|上班|上岗|干|做|出发|集合|过来|就要|需要)|速来"
 
 _DATE_RE = re.compile(
-    rf"(?P<rel>{_REL_DAY_RE})"
-    rf"|(?P<wkpre>下下|下个?|这个?|本)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])"
+    rf"(?P<rel>{_REL_DAY_RE})(?!岗位|招聘|信息|推荐|更新|新闻|头条)"
+    rf"|(?P<wkpre>下下|下个?|这个?|本)?(?<!每)(?<!一)(?:周|星期|礼拜)(?P<wd>[一二三四五六日天]|[1-7](?![\d次天个]))"
     rf"|(?P<mon>{_N})月(?P<mday>{_N})(?:日|号)?"
     rf"|(?<![\d.])(?P<day>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})(?:号|日(?![结薪工]))"
     rf"|(?P<now>{_NOW_WORDS})"
@@ -46,6 +46,10 @@ _TIME_RE = re.compile(
     rf"(?:(?P<sep>[点:：时])(?P<rest>半|一刻|三刻|整|\d{{1,2}}分?|[一二三四五][十]?[一二三四五六七八九]?分)?)"
     r"(?![点工\d])"
 )
+_RANGE_AFTER_RE = re.compile(
+    rf"^\s*(?:-|~|～|—|到|至)\s*(?:{_PERIOD})?\s*(?:\d{{1,2}}|[一二两三四五六七八九十]{{1,3}})(?:[点:：时]|$)"
+)
+_HABIT_AFTER_RE = re.compile(r"^\s*(?:上班|下班|开门|营业|打卡)")
 _SCHEDULE_BEFORE_RE = re.compile(r"(工作时间|上班时间|营业时间|时间段|每天|每日|天天|工时|作息)[^,，。;；!！]{0,6}$")
 _END_BEFORE_RE = re.compile(r"(到|至|~|-|—|干到|做到|截止|结束)\s*$")
 _CLAUSE_SPLIT_RE = re.compile(r"[,，。;；!！?？\n]")
@@ -215,10 +219,16 @@ def _start_in_clause(
             continue
         if dm is None and _SCHEDULE_BEFORE_RE.search(clause[: cand.start()]):
             continue
+        if dm is None and (
+            _RANGE_AFTER_RE.match(clause[cand.end() :]) or _HABIT_AFTER_RE.match(clause[cand.end() :])
+        ):
+            continue  # 早上8点到11点 / 8点上班: a daily schedule, not a start
         if _END_BEFORE_RE.search(clause[: cand.start()]):
             continue
         # a time far after the date belongs to something else
-        if dm is not None and cand.start() - dm.end() > 6:
+        if dm is not None and (
+            cand.start() - dm.end() > 24 or _DATE_RE.search(clause, dm.end(), cand.start())
+        ):
             break
         tm = cand
         break
@@ -278,7 +288,7 @@ def _time_ok(clause: str, m: re.Match[str]) -> bool:
     sep = m.group("sep")
     period = m.group("period")
     before = clause[max(0, m.start("hour") - 1) : m.start("hour")]
-    if before.isdigit() or before in ".-~/":
+    if before and (before.isdigit() or before in ".-~/"):
         return False
     after = clause[m.end() : m.end() + 2]
     if sep == "时" and (m.group("rest") is None) and not period:

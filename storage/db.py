@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,20 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **kwargs)
 
 
+BEFORE_COMMIT = "linggong_before_commit"
+
+
+def before_commit(session: AsyncSession, hook: Callable[[AsyncSession], Awaitable[None]]) -> None:
+    """Run ``hook`` inside this transaction just before it commits (once per registration)."""
+    session.info.setdefault(BEFORE_COMMIT, []).append(hook)
+
+
+async def run_before_commit(session: AsyncSession) -> None:
+    while session.info.get(BEFORE_COMMIT):
+        hook = session.info[BEFORE_COMMIT].pop(0)
+        await hook(session)
+
+
 def lock_key(*parts: str) -> int:
     """A stable signed 64-bit key for ``pg_advisory_xact_lock``."""
     digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
@@ -87,6 +101,7 @@ class Database:
         if self._sqlite_writer is not None:
             async with self._sqlite_writer, self.sessions() as session, session.begin():
                 yield session
+                await run_before_commit(session)
             return
         async with self.sessions() as session, session.begin():
             if lock is not None:
@@ -94,6 +109,7 @@ class Database:
                     text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(*lock)}
                 )
             yield session
+            await run_before_commit(session)
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:

@@ -208,6 +208,8 @@ class Order(Base):
     requirement_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     perks: Mapped[list[str]] = mapped_column(JSON, default=list)
     mode: Mapped[str] = mapped_column(String(12), default="first_come")
+    insurance: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    """Id of the accident-insurance option chosen when posting ("" for none)."""
     status: Mapped[str] = mapped_column(String(12), default="open")
     source: Mapped[str] = mapped_column(String(16), default="chat")
     raw_text: Mapped[str] = mapped_column(Text, default="")
@@ -236,3 +238,156 @@ class Assignment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
+    checked_in_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    quantity_milli: Mapped[int | None] = mapped_column(Integer)
+    """Actual days / hours / pieces worked, times 1000 (1.5 days = 1500)."""
+    amount_due_fen: Mapped[int | None] = mapped_column(Integer)
+    due_at: Mapped[datetime | None]
+    """When the wage must be paid; after it an unpaid wage raises the arrears alarm (欠薪预警)."""
+    paid_at: Mapped[datetime | None]
+    arrears_stage: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """0 none, 1 employer reminded and worker told, 2 escalated to the operator."""
+
+
+class Contract(Base):
+    """An e-contract version. ``text`` and ``sha256`` never change after creation; a change of
+    terms is a new version (the old one becomes ``superseded``) signed again."""
+
+    __tablename__ = "contracts"
+    __table_args__ = (UniqueConstraint("assignment_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12))
+    template_version: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    sign_code: Mapped[str] = mapped_column(String(6), index=True)
+    insurance_id: Mapped[str] = mapped_column(String(32), default="")
+    insurer: Mapped[str] = mapped_column(String(64), default="")
+    insurance_product: Mapped[str] = mapped_column(String(64), default="")
+    premium_fen: Mapped[int] = mapped_column(Integer, default=0)
+    premium_payer: Mapped[str] = mapped_column(String(12), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    signed_at: Mapped[datetime | None]
+
+
+class ContractSignature(Base):
+    """Who agreed to which exact text: the evidence of one party's signature."""
+
+    __tablename__ = "contract_signatures"
+    __table_args__ = (UniqueConstraint("contract_id", "role"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    role: Mapped[str] = mapped_column(String(12))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    channel_user_id: Mapped[str] = mapped_column(String(128))
+    message_id: Mapped[str] = mapped_column(String(128))
+    sha256: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime]
+
+
+class LedgerTx(Base):
+    """One balanced money event (its postings sum to zero). Append-only; at most one per key."""
+
+    __tablename__ = "ledger_txs"
+    __table_args__ = (UniqueConstraint("idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    idempotency_key: Mapped[str] = mapped_column(String(120))
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"), index=True)
+    memo: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LedgerPosting(Base):
+    __tablename__ = "ledger_postings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tx_id: Mapped[int] = mapped_column(ForeignKey("ledger_txs.id"), index=True)
+    account: Mapped[str] = mapped_column(String(64), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class Payment(Base):
+    """A wage payment as recorded by the employer (waiting for the worker's 已收到) or by an
+    operator for cash paid at the hall (posted at once). The platform records money; it does
+    not hold it."""
+
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(16), default="")
+    status: Mapped[str] = mapped_column(String(12))
+    """claimed (employer says paid) → confirmed (worker 已收到 or operator) | rejected."""
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+
+
+class Rating(Base):
+    __tablename__ = "ratings"
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "rater_role"),
+        CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), index=True)
+    rater_role: Mapped[str] = mapped_column(String(12))
+    rater_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    ratee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Case(Base):
+    """A dispute over an assignment (任务未完成协商), a complaint about a post or an employer
+    (fake post, 黑中介), or an arrears escalation — all in one operator queue."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_status", "status", "escalate_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    """dispute | complaint | arrears"""
+    reason: Mapped[str] = mapped_column(String(16))
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    opened_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    against: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(12))
+    """open (waiting for the other side) → negotiating → mediation → resolved"""
+    offer_fen: Mapped[int | None] = mapped_column(Integer)
+    """The amount currently proposed: what the worker should finally be owed."""
+    offer_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str] = mapped_column(String(500), default="")
+    final_fen: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    escalate_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+
+
+class CaseEvent(Base):
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_fen: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -23,13 +23,13 @@ async def register_employer(c: Chat) -> None:
         await c.say(text)
 
 
-async def post(c: Chat, text: str, mode: str = "1") -> str:
+async def post(c: Chat, text: str, mode: str = "1", insurance: str = "1") -> str:
     await c.say("招工")
     r = await c.say(text)
-    while "怎么定人" not in r and "请确认" not in r:
-        raise AssertionError(f"unexpected question: {r}")
-    if "怎么定人" in r:
-        r = await c.say(mode)
+    assert "怎么定人" in r, f"unexpected question: {r}"
+    r = await c.say(mode)
+    assert "意外险" in r, r
+    r = await c.say(insurance)
     assert "请确认" in r, r
     r = await c.say("1")
     m = re.search(r"招工编号 (\d+)", r)
@@ -50,6 +50,8 @@ async def test_post_from_free_text_asks_only_what_is_missing(make_chat) -> None:
     r = await boss.say("急招泥水师傅3个 贴砖 夏茂镇自建房 明天早上7点 一天380 包午饭")
     assert "怎么定人" in r  # everything else was in the post
     r = await boss.say("1")
+    assert "1 买" in r and "不买" in r
+    r = await boss.say("2")
     assert "泥水工 3人" in r and "380元/天" in r and "夏茂镇" in r and "包" in r and "07:00" in r
     r = await boss.say("1")
     assert "发布好了" in r
@@ -74,6 +76,8 @@ async def test_post_asks_for_missing_fields_one_at_a_time(make_chat) -> None:  #
     r = await boss.say("高砂镇 茶山")
     assert "怎么定人" in r
     r = await boss.say("2")
+    r = await boss.say("1")
+    assert "含人身意外险" in r
     assert "采茶工 5人" in r and "12元/斤" in r or "12元/件" in r, r
     r = await boss.say("1")
     assert "发布好了" in r
@@ -87,7 +91,8 @@ async def test_scam_post_is_held_not_published(make_chat) -> None:  # type: igno
     await register_employer(boss)
     await boss.say("招工")
     r = await boss.say("招打字员10名 在家手机刷单 日赚500 先交押金200元 明天8点 凤岗")
-    r = await boss.say("1") if "怎么定人" in r else r
+    while "请确认" not in r:
+        r = await boss.say("1")
     r = await boss.say("1")
     assert "审核" in r and "发布好了" not in r
     async with boss.services.db.reader() as s:

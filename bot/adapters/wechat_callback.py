@@ -1,0 +1,436 @@
+"""What the 公众号 and 企业微信 callbacks share: hostile-input handling, dedupe, the dialog engine,
+and the passive reply inside WeChat's 5-second window.
+
+One POST, in order (reference reliability §1.2 and §7.1):
+
+1. body capped (``max_body_bytes``, 413) before anything else is done with it;
+2. signature checked on the raw request (constant-time compare, timestamp freshness, 403) —
+   done by the channel class, which also decrypts (wechatpy's AES) in safe mode;
+3. XML parsed with defusedxml, DTDs and entities refused (400) — outer envelope and inner message;
+4. the message becomes one ``InboundMessage`` for the dialog engine, whose single transaction
+   records the message id (``MsgId``; events: ``FromUserName + CreateTime + Event + EventKey``)
+   under a unique key, runs the dialog and writes every reply to the outbox — so WeChat's 3
+   tries within 5 s have one effect, even when they overlap;
+5. if that finished inside ``passive_reply_seconds``, the person's queued outbox rows (this
+   message's replies, plus anything still waiting for them, e.g. a push that missed the
+   客服 window) are claimed with a conditional ``UPDATE … WHERE status='queued'`` and returned as
+   the passive reply — a row is either in this HTTP answer or with the outbox sender, never both;
+   otherwise the answer is ``success`` and the outbox sender delivers through 客服消息 / the app
+   API. Rows of this channel are left alone by the sender for ``passive_reply_seconds + 1`` s
+   (its ``hold_seconds``) so the free, instant passive reply normally wins.
+
+A repeated delivery answers with the same passive text again (the rows it sent are found by their
+idempotency keys): WeChat only retries when it did not get the first answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import defusedxml
+import defusedxml.ElementTree as SafeET
+from aiohttp import web
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.adapters import wechat_texts
+from bot.config import _CallbackConfig
+from dialogs.engine import DialogEngine, HandleResult
+from dialogs.events import InboundMessage
+from storage.db import Database
+from storage.models import OutboxRow
+from storage.repositories import InboundRepository, OutboxRepository
+
+log = logging.getLogger("bot.wechat_callback")
+
+PASSIVE_MAX_BYTES = 2000
+"""WeChat drops passive text replies of about 2,048 bytes and more (reference §1.3, [S30])."""
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_@.\-]{1,64}$")
+_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_MAX_FIELD = 16 * 1024
+
+
+class Reject(Exception):
+    """Refuse the request with an HTTP status and a short plain-text reason."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+    def response(self) -> web.Response:
+        return web.Response(status=self.status, text=self.reason)
+
+
+# --------------------------------------------------------------------------- primitives
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The request body, refusing (413) anything over ``limit`` bytes without reading it all."""
+    if request.content_length is not None and request.content_length > limit:
+        raise Reject(413, "body too large")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.content.read(64 * 1024)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > limit:
+            raise Reject(413, "body too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def check_content_type(request: web.Request) -> None:
+    ctype = request.content_type or ""
+    if ctype and not (ctype.startswith("text/") or ctype.endswith("xml")):
+        raise Reject(415, "expected XML")
+
+
+def sha1_signature(*parts: str) -> str:
+    return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
+
+
+def signature_ok(expected: str, given: str) -> bool:
+    return hmac.compare_digest(expected.encode("ascii"), given.encode("ascii", "replace"))
+
+
+def check_fresh(timestamp: str, max_skew: int) -> None:
+    """Refuse a signed request whose timestamp is far from now (replay of an old capture)."""
+    try:
+        ts = int(timestamp)
+    except ValueError:
+        raise Reject(403, "bad timestamp") from None
+    if max_skew and abs(time.time() - ts) > max_skew:
+        raise Reject(403, "stale timestamp")
+
+
+def parse_xml(body: bytes | str) -> dict[str, str]:
+    """Flat ``{tag: text}`` of ``<xml>``'s children; DTDs, entities and bad XML refused (400)."""
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    if _DTD.search(raw[:4096]) or b"<!ENTITY" in raw or b"<!DOCTYPE" in raw:
+        raise Reject(400, "DTD not allowed")
+    try:
+        root = SafeET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (defusedxml.DefusedXmlException, SafeET.ParseError, ValueError) as exc:
+        raise Reject(400, f"bad xml: {type(exc).__name__}") from None
+    if root.tag != "xml":
+        raise Reject(400, "bad xml: root is not <xml>")
+    fields: dict[str, str] = {}
+    for child in root:
+        if len(child):  # WeChat's messages are flat; nested ones are not for us
+            continue
+        value = _CONTROL.sub("", child.text or "")
+        if len(value) > _MAX_FIELD:
+            raise Reject(400, f"field {child.tag} too long")
+        fields[str(child.tag)[:64]] = value
+    return fields
+
+
+def cdata(value: str) -> str:
+    """CDATA that cannot be broken out of (wechatpy 1.8 does not split ``]]>``)."""
+    return "<![CDATA[" + value.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def text_reply_xml(*, to_user: str, from_user: str, content: str) -> str:
+    return (
+        f"<xml><ToUserName>{cdata(to_user)}</ToUserName>"
+        f"<FromUserName>{cdata(from_user)}</FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime>"
+        f"<MsgType>{cdata('text')}</MsgType>"
+        f"<Content>{cdata(content)}</Content></xml>"
+    )
+
+
+def safe_id(value: str, what: str) -> str:
+    if not _SAFE_ID.match(value or ""):
+        raise Reject(400, f"bad {what}")
+    return value
+
+
+def _short(key: str) -> str:
+    """Fit a dedupe key into the 128-character column (hash the tail when longer)."""
+    if len(key) <= 120:
+        return key
+    return key[:80] + "#" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:32]
+
+
+# --------------------------------------------------------------------------- actions
+@dataclass(frozen=True)
+class Action:
+    """What one callback means for us."""
+
+    kind: str  # "engine" | "reply" | "unsubscribe" | "ignore"
+    text: str = ""
+    welcome: bool = False
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A verified, parsed callback message."""
+
+    account: str  # ToUserName: our 公众号 (gh_…) or corp id
+    user: str  # FromUserName: openid / WeCom userid
+    dedupe_key: str
+    action: Action
+
+
+class CallbackCore:
+    """Runs one parsed callback message through dedupe, the engine and the passive reply."""
+
+    def __init__(
+        self,
+        *,
+        channel: str,
+        cfg: _CallbackConfig,
+        db: Database,
+        engine: DialogEngine,
+        clock: Callable[[], datetime],
+        service_name: str,
+        hotline: str,
+        scenes: dict[str, str] | None = None,
+        wake_sender: Callable[[], None] | None = None,
+    ) -> None:
+        self.channel = channel
+        self.cfg = cfg
+        self.db = db
+        self.engine = engine
+        self.clock = clock
+        self.service_name = service_name
+        self.hotline = hotline
+        self.scenes = dict(scenes or {})
+        self.menu = dict(cfg.menu)
+        self.wake_sender = wake_sender
+        self._late: set[asyncio.Task[object]] = set()
+
+    # -- classification ------------------------------------------------------------------------
+    def incoming(self, f: dict[str, str]) -> Incoming:
+        """Turn the flat XML fields into an ``Incoming`` (400 when essentials are missing)."""
+        account = safe_id(f.get("ToUserName", ""), "ToUserName")
+        user = safe_id(f.get("FromUserName", ""), "FromUserName")
+        mtype = f.get("MsgType", "").strip().lower()
+        if not mtype:
+            raise Reject(400, "no MsgType")
+        if mtype == "event":
+            event = f.get("Event", "").strip()
+            key = f.get("EventKey", "").strip()
+            created = f.get("CreateTime", "").strip()
+            if not created.isdigit():
+                raise Reject(400, "bad CreateTime")
+            dedupe = _short(f"{account}:{user}:{created}:{event}:{key}")
+            return Incoming(account, user, dedupe, self._event_action(event.lower(), key, f))
+        msg_id = (f.get("MsgId") or f.get("MsgID") or "").strip()
+        if not msg_id.isdigit():
+            raise Reject(400, "bad MsgId")
+        dedupe = _short(f"{account}:{msg_id}")
+        if mtype == "text":
+            return Incoming(account, user, dedupe, Action("engine", f.get("Content", "")))
+        if mtype == "voice":
+            said = f.get("Recognition", "").strip().rstrip("。.！!")
+            if said:
+                return Incoming(account, user, dedupe, Action("engine", said))
+            return Incoming(
+                account, user, dedupe,
+                Action("reply", wechat_texts.VOICE_NOT_RECOGNISED.format(hotline=self.hotline)),
+            )
+        return Incoming(
+            account, user, dedupe, Action("reply", wechat_texts.UNSUPPORTED.format(hotline=self.hotline))
+        )
+
+    def _event_action(self, event: str, key: str, f: dict[str, str]) -> Action:
+        if event == "subscribe":
+            scene = key.removeprefix("qrscene_") if key.startswith("qrscene_") else ""
+            return Action("engine", self.scenes.get(scene, self.menu.get("MENU", "菜单")), welcome=True)
+        if event == "scan":
+            command = self.scenes.get(key)
+            return Action("engine", command) if command else Action("ignore")
+        if event == "unsubscribe":
+            return Action("unsubscribe")
+        if event == "click":
+            return Action("engine", self.menu.get(key, self.menu.get("MENU", "菜单")))
+        if event == "templatesendjobfinish":
+            status = f.get("Status", "")
+            if status != "success":
+                log.warning("template message to %s finished with %s", f.get("FromUserName"), status)
+        return Action("ignore")  # view, location, enter_agent, templatesendjobfinish, …
+
+    # -- processing ----------------------------------------------------------------------------
+    async def process(self, inc: Incoming) -> list[str] | None:
+        """Handle one message; the texts for a passive reply, or None for ``success``."""
+        action = inc.action
+        if action.kind == "ignore":
+            return None
+        work = asyncio.ensure_future(self._effect(inc))
+        done, _ = await asyncio.wait({work}, timeout=self.cfg.passive_reply_seconds)
+        if not done:
+            # Too slow for the 5-second window: answer now, the outbox sends the replies later.
+            self._late.add(work)
+            work.add_done_callback(self._late_done)
+            log.info("%s %s: slower than %.1fs, replying by API", self.channel, inc.dedupe_key,
+                     self.cfg.passive_reply_seconds)
+            return None
+        duplicate = work.result()  # raises: the caller answers 500 and WeChat tries again
+        if action.kind == "unsubscribe":
+            return None
+        return await self.claim_passive(inc.user, inc.dedupe_key, duplicate)
+
+    def _late_done(self, task: asyncio.Task[object]) -> None:
+        self._late.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("%s: late message handling failed: %r", self.channel, exc)
+        elif self.wake_sender is not None:
+            self.wake_sender()
+
+    async def drain(self) -> None:
+        """Wait for messages still running past their window (shutdown, tests)."""
+        while self._late:
+            await asyncio.gather(*list(self._late), return_exceptions=True)
+
+    async def _effect(self, inc: Incoming) -> bool:
+        """Record and handle the message once; True when it was a repeated delivery."""
+        action = inc.action
+        if action.kind == "engine":
+            msg = InboundMessage(
+                channel=self.channel,
+                chat_id=inc.user,
+                user_id=inc.user,
+                is_group=False,
+                mentions_bot=True,
+                text=action.text,
+                message_id=inc.dedupe_key,
+                received_at=self.clock(),
+            )
+            on_new = self._welcome(inc) if action.welcome else None
+            result: HandleResult = await self.engine.handle(msg, on_new=on_new)
+            return result.duplicate
+        async with self.db.transaction() as session:
+            now = self.clock()
+            first = await InboundRepository(session).record_once(
+                channel=self.channel,
+                message_id=inc.dedupe_key,
+                chat_id=inc.user,
+                user_id=inc.user,
+                received_at=now,
+            )
+            if first is None:
+                return True
+            if action.kind == "reply":
+                await OutboxRepository(session).enqueue(
+                    channel=self.channel,
+                    chat_id=inc.user,
+                    text=action.text,
+                    idempotency_key=f"reply:{self.channel}:{inc.dedupe_key}:0",
+                    now=now,
+                )
+            elif action.kind == "unsubscribe":
+                await self._drop_pending(session, inc.user)
+        return False
+
+    def _welcome(self, inc: Incoming):  # type: ignore[no-untyped-def]
+        async def enqueue(session: AsyncSession) -> None:
+            await OutboxRepository(session).enqueue(
+                channel=self.channel,
+                chat_id=inc.user,
+                text=wechat_texts.WELCOME.format(service=self.service_name),
+                idempotency_key=f"welcome:{self.channel}:{inc.dedupe_key}",
+                now=self.clock(),
+            )
+
+        return enqueue
+
+    async def _drop_pending(self, session: AsyncSession, user: str) -> None:
+        """The person unfollowed: nothing queued for them can be delivered any more."""
+        result = await session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.channel == self.channel,
+                OutboxRow.chat_id == user,
+                OutboxRow.status == "queued",
+            )
+            .values(status="dead", last_error="unsubscribed: the person unfollowed the account")
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount:
+            log.info("%s: %s unfollowed; %s queued message(s) dropped", self.channel, user, result.rowcount)
+
+    async def claim_passive(self, user: str, dedupe_key: str, duplicate: bool) -> list[str] | None:
+        """Claim the person's deliverable queued rows for this HTTP answer (see module doc)."""
+        now = self.clock()
+        async with self.db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(OutboxRow.id, OutboxRow.text, OutboxRow.attempts, OutboxRow.next_attempt_at)
+                    .where(
+                        OutboxRow.status == "queued",
+                        OutboxRow.channel == self.channel,
+                        OutboxRow.chat_id == user,
+                    )
+                    .order_by(OutboxRow.id)
+                    .limit(20)
+                )
+            ).all()
+            chosen: list[tuple[int, str]] = []
+            size = 0
+            for row_id, text, attempts, due in rows:
+                if attempts == 0 and due > now:
+                    continue  # scheduled for later (a reminder), not waiting for a channel
+                need = len(text.encode("utf-8")) + (2 if chosen else 0)
+                if size + need > PASSIVE_MAX_BYTES:
+                    break
+                chosen.append((row_id, text))
+                size += need
+            if chosen:
+                got = set(
+                    (
+                        await session.execute(
+                            update(OutboxRow)
+                            .where(
+                                OutboxRow.id.in_([i for i, _ in chosen]),
+                                OutboxRow.status == "queued",
+                            )
+                            .values(status="sent", sent_at=now, lease_until=None)
+                            .returning(OutboxRow.id)
+                            .execution_options(synchronize_session=False)
+                        )
+                    ).scalars()
+                )
+                texts = [t for i, t in chosen if i in got]
+                if texts:
+                    return texts
+            if duplicate:
+                return await self._sent_passively(session, dedupe_key)
+        return None
+
+    async def _sent_passively(self, session: AsyncSession, dedupe_key: str) -> list[str] | None:
+        """What the first delivery of this message answered (rows sent without an API attempt)."""
+        keys = [f"welcome:{self.channel}:{dedupe_key}"] + [
+            f"reply:{self.channel}:{dedupe_key}:{i}" for i in range(8)
+        ]
+        rows = (
+            await session.execute(
+                select(OutboxRow.text)
+                .where(
+                    OutboxRow.idempotency_key.in_(keys),
+                    OutboxRow.status == "sent",
+                    OutboxRow.attempts == 0,
+                )
+                .order_by(OutboxRow.id)
+            )
+        ).scalars()
+        texts = list(rows)
+        return texts or None
+
+
+def join_replies(texts: list[str]) -> str:
+    return "\n\n".join(texts)

@@ -1,0 +1,113 @@
+"""Ratings after settlement, and the reputations derived from the records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from market import texts
+from market.errors import UserFacingError
+from market.orders import applicants, by_code
+from storage.models import Assignment, Order, Rating
+from storage.repositories._upsert import insert_ignore
+
+
+async def rate(
+    session: AsyncSession, code: str, rater_id: int, n: int | None, score: int, comment: str, now: datetime
+) -> None:
+    if not 1 <= score <= 5:
+        raise UserFacingError(texts.BAD_SCORE.format(code=code))
+    order = await by_code(session, code)
+    if order.employer_id == rater_id:
+        listed = [a for a, _w in await applicants(session, order.id)]
+        settled = [a for a in listed if a.paid_at is not None]
+        if n is None:
+            if len(settled) != 1:
+                raise UserFacingError(texts.PICK_WHICH.format(code=code))
+            target = settled[0]
+        else:
+            if not 1 <= n <= len(listed):
+                raise UserFacingError(texts.NO_SUCH_APPLICANT.format(n=n))
+            target = listed[n - 1]
+        role, ratee = "employer", target.worker_id
+    else:
+        target = (
+            await session.execute(
+                select(Assignment).where(Assignment.order_id == order.id, Assignment.worker_id == rater_id)
+            )
+        ).scalar_one_or_none()
+        if target is None:
+            raise UserFacingError(texts.NOT_TAKEN.format(code=code))
+        role, ratee = "worker", order.employer_id
+    if target.paid_at is None:
+        raise UserFacingError(texts.NOT_SETTLED_FOR_RATING)
+    made = await insert_ignore(
+        session,
+        Rating.__table__,
+        {
+            "assignment_id": target.id,
+            "rater_role": role,
+            "rater_id": rater_id,
+            "ratee_id": ratee,
+            "score": score,
+            "comment": comment[:200],
+            "created_at": now,
+        },
+        Rating.id,
+    )
+    if made is None:
+        raise UserFacingError(texts.ALREADY_RATED)
+
+
+@dataclass(frozen=True)
+class Reputation:
+    average_score: float | None
+    ratings: int
+    rate: float | None
+    """employer: on-time-pay rate; worker: attendance rate."""
+    basis: int
+
+
+async def employer_reputation(session: AsyncSession, employer_id: int, now: datetime) -> Reputation:
+    """On-time-pay rate: of the jobs whose payment was due (or already paid), the share paid in
+    full by the due time."""
+    rows = (
+        await session.execute(
+            select(Assignment.paid_at, Assignment.due_at)
+            .join(Order, Order.id == Assignment.order_id)
+            .where(Order.employer_id == employer_id, Assignment.status == "completed")
+        )
+    ).all()
+    due = [(p, d) for p, d in rows if p is not None or (d is not None and d <= now)]
+    on_time = sum(1 for p, d in due if p is not None and d is not None and p <= d)
+    avg, count = await _scores(session, employer_id, "worker")
+    return Reputation(avg, count, on_time / len(due) if due else None, len(due))
+
+
+async def worker_reputation(session: AsyncSession, worker_id: int, now: datetime) -> Reputation:
+    """Attendance rate: of the confirmed jobs that have started and been closed out by the
+    employer, the share the worker turned up for (checked in or completed, not a no-show)."""
+    rows = (
+        await session.execute(
+            select(Assignment.status, Assignment.checked_in_at)
+            .join(Order, Order.id == Assignment.order_id)
+            .where(Assignment.worker_id == worker_id, Assignment.status.in_(("completed", "no_show")), Order.start_at <= now)
+        )
+    ).all()
+    came = sum(1 for status, _c in rows if status == "completed")
+    avg, count = await _scores(session, worker_id, "employer")
+    return Reputation(avg, count, came / len(rows) if rows else None, len(rows))
+
+
+async def _scores(session: AsyncSession, ratee_id: int, rater_role: str) -> tuple[float | None, int]:
+    avg, count = (
+        await session.execute(
+            select(func.avg(Rating.score), func.count(Rating.id)).where(
+                Rating.ratee_id == ratee_id, Rating.rater_role == rater_role
+            )
+        )
+    ).one()
+    return (float(avg) if avg is not None else None), int(count)

@@ -1,0 +1,46 @@
+"""What market services need from the configuration, as plain frozen values (no pydantic here:
+``bot.config`` builds these from config.yaml and passes them in)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class InsuranceOption:
+    """A personal accident insurance product offered with contracts (第七章)."""
+
+    id: str
+    insurer: str
+    product: str
+    premium_fen: int
+    """Per worker per day."""
+    coverage: str
+    payer: str = "employer"
+    """employer | worker"""
+
+
+@dataclass(frozen=True)
+class MarketSettings:
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    hotline: str = "0598-5822345"
+    service_name: str = "沙县区零工市场"
+    operator_name: str = "沙县区零工市场运营中心"
+    insurance_options: tuple[InsuranceOption, ...] = (
+        InsuranceOption("basic", "示例保险公司", "零工人身意外险（日保）", 300, "意外身故伤残10万元，意外医疗1万元"),
+    )
+    payment_due_hours: int = 24
+    """A completed job must be paid within this many hours (欠薪预警 after)."""
+    arrears_escalate_hours: int = 48
+    """Hours after the first reminder before the operator is alerted."""
+    dispute_respond_hours: int = 24
+    """A dispute unresolved this long goes to operator mediation."""
+    font_paths: tuple[str, ...] = (
+        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    )
+
+    def insurance(self, option_id: str) -> InsuranceOption | None:
+        return next((o for o in self.insurance_options if o.id == option_id), None)
