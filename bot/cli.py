@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from bot import cli_ops
 from bot.config import AppConfig, ConfigError, load_config
 
 
@@ -41,7 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     send = outsub.add_parser("send", help="deliver queued messages (normally done by serve)")
     send.add_argument("--until-idle", action="store_true", help="stop when nothing is due")
 
+    wechaty = sub.add_parser("wechaty", help="Wechaty gateway (personal-account groups; off by default)")
+    wsub = wechaty.add_subparsers(dest="wechaty_command", required=True)
+    check = wsub.add_parser("check", help="connect, wait for the login, exit 0 (2: no login, 3: bad token, 4: unreachable, 5: other)")
+    check.add_argument("--login-timeout", type=float, default=None, help="seconds (default: wechaty.login_timeout_seconds)")
+
     sub.add_parser("parse", help="parse JSON lines of posts from stdin (see matching.cli)", add_help=False)
+    cli_ops.add_commands(sub)
     return p
 
 
@@ -80,7 +87,55 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_outbox(cfg, args.until_idle))
     if args.command == "serve":
         return _serve(cfg, args.host, args.port)
+    if args.command in cli_ops.COMMANDS:
+        return cli_ops.run(cfg, args)
+    if args.command == "wechaty":
+        return _wechaty_check(cfg, args.login_timeout)
     return 2
+
+
+def _wechaty_exit(exc: BaseException) -> int:
+    from bot.adapters import wechaty_grpc as w
+
+    for kind, code in (
+        (w.WechatyLoginTimeout, w.EXIT_LOGIN_TIMEOUT),
+        (w.WechatyAuthError, w.EXIT_AUTH),
+        (w.WechatyConnectionError, w.EXIT_CONNECTION),
+    ):
+        if isinstance(exc, kind):
+            return code
+    return w.EXIT_OTHER
+
+
+def _wechaty_check(cfg: AppConfig, login_timeout: float | None) -> int:
+    """Health check of the Wechaty gateway named in the configuration / environment."""
+    import json
+
+    from bot.adapters.wechaty_grpc import WechatyError, check_login
+
+    w = cfg.wechaty
+    if not (w.endpoint and w.token):
+        print(
+            "Wechaty 网关未配置：请设置 WECHATY_PUPPET_SERVICE_ENDPOINT 和 WECHATY_PUPPET_SERVICE_TOKEN。\n"
+            "No Wechaty gateway configured: set WECHATY_PUPPET_SERVICE_ENDPOINT and "
+            "WECHATY_PUPPET_SERVICE_TOKEN.",
+            file=sys.stderr,
+        )
+        return 5
+    try:
+        self_id = asyncio.run(
+            check_login(
+                w.endpoint,
+                w.token,
+                connect_timeout=w.connect_timeout_seconds,
+                login_timeout=login_timeout or w.login_timeout_seconds,
+            )
+        )
+    except WechatyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return _wechaty_exit(exc)
+    print(json.dumps({"ok": True, "self_id": self_id}, ensure_ascii=False))
+    return 0
 
 
 async def _demo(cfg: AppConfig) -> int:
@@ -120,8 +175,14 @@ def _serve(cfg: AppConfig, host: str | None, port: int | None) -> int:
     async def make() -> web.Application:
         return build_app(build_services(cfg))
 
+    from bot.adapters.wechaty_grpc import WechatyError
+
     host = host or cfg.service.host
     port = port or cfg.service.port
     print(f"{cfg.service.name} 已启动: http://{host}:{port}/", flush=True)
-    web.run_app(make(), host=host, port=port, print=None)
+    try:
+        web.run_app(make(), host=host, port=port, print=None)
+    except WechatyError as exc:  # the Wechaty channel is on but its gateway is not usable
+        print(f"Wechaty 通道无法启动，服务已停止：{exc}\nThe Wechaty channel could not start: {exc}", file=sys.stderr)
+        return _wechaty_exit(exc)
     return 0

@@ -121,7 +121,7 @@ class _CallbackConfig(_Strict):
     request_timeout_seconds: float = Field(10.0, gt=0, le=60)
     send_per_minute: int = Field(600, ge=1)
     """Client-side ceiling on outbound API sends for the whole channel."""
-    pause_on_throttle_seconds: float = Field(60.0, ge=1)
+    pause_on_throttle_seconds: float = Field(60.0, gt=0)
     """After 45009/45011 (api freq out of limit) the whole channel waits this long."""
     menu: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_MENU))
 
@@ -140,7 +140,7 @@ class WechatOAConfig(_CallbackConfig):
     api_base: str = "https://api.weixin.qq.com"
     stable_token: bool = False
     """Use /cgi-bin/stable_token (safe when several processes share one appid)."""
-    window_closed_retry_seconds: float = Field(6 * 3600.0, ge=1)
+    window_closed_retry_seconds: float = Field(6 * 3600.0, gt=0)
     """45015/45047 without a template: wait this long (or until the person writes again)."""
     template_id: str = ""
     """Template for pushes outside the 客服 window; empty = no template fallback."""
@@ -193,7 +193,7 @@ class WecomRobotConfig(_Strict):
     """Robot name (the outbox chat id) → webhook key. WECOM_ROBOT_KEYS="name=key,name2=key2"."""
     per_minute: int = Field(20, ge=1, le=20)
     window_seconds: float = Field(60.0, gt=0)
-    pause_on_throttle_seconds: float = Field(600.0, ge=1)
+    pause_on_throttle_seconds: float = Field(600.0, gt=0)
     """A robot throttled by WeCom (45009 / 130101) stays quiet this long (~10 min reported)."""
     request_timeout_seconds: float = Field(10.0, gt=0, le=60)
 

@@ -45,7 +45,7 @@ class Channels:
         if cfg.wecom_robot.enabled:
             ch.transports["wecom_robot"] = WeComRobotTransport(cfg.wecom_robot)
         if cfg.wechaty.enabled:
-            ch.transports["wechaty"] = WechatyTransport(cfg.wechaty, bridge=None)  # type: ignore[arg-type]
+            ch.transports["wechaty"] = WechatyTransport(cfg.wechaty, bridge=None)
         return ch
 
     @property

@@ -51,7 +51,7 @@ from bot.adapters.wechat_callback import (
 )
 from bot.config import WechatOAConfig
 from bot.outbox import DeliveryDeferred, DeliveryError
-from bot.ratelimit import Limits, Pause, SlidingWindow, one_key
+from bot.ratelimit import Admission, Limits, Pause, SlidingWindow, one_key
 from storage.models import OutboxRow
 
 log = logging.getLogger("bot.adapter.wechat_oa")
@@ -149,39 +149,49 @@ class OfficialAccountTransport:
             stable_token=cfg.stable_token,
         )
         self.hold_seconds = cfg.passive_reply_seconds + 1.0
-        self.limits = Limits([(SlidingWindow(cfg.send_per_minute, 60.0), one_key)])
         self.pause = Pause()
+        self.limits = Limits([(SlidingWindow(cfg.send_per_minute, 60.0), one_key)])
         self._progress: dict[int, int] = {}  # row id → pieces already sent (long texts)
 
-    def admit(self, row: OutboxRow) -> float:
-        paused = self.pause.remaining()
-        if paused > 0:
-            return paused
-        return self.limits.try_acquire(row.chat_id)
+    @property
+    def limits(self) -> Limits:
+        return self._admission.limiter  # type: ignore[return-value]
 
-    async def _admit_retry(self, chat_id: str) -> None:
-        wait = self.limits.try_acquire(chat_id)
+    @limits.setter
+    def limits(self, value: Limits) -> None:
+        self._admission = Admission(value)
+
+    def admit(self, row: OutboxRow) -> float:
+        return self.pause.remaining() or self._admission.reserve(row.id, row.chat_id)
+
+    def _slot(self, row: OutboxRow) -> None:
+        """Right before each call to the API: the row's reserved place, or a fresh one."""
+        wait = self._admission.take(row.id, row.chat_id)
         if wait > 0:
-            raise DeliveryError("token refreshed; send rate limit reached, retrying later", retry_after=wait)
+            raise DeliveryError("send rate limit reached, retrying later", retry_after=wait)
 
     async def deliver(self, row: OutboxRow, session: AsyncSession | None) -> None:
+        try:
+            await self._deliver(row)
+        finally:
+            self._admission.release(row.id)
+
+    async def _deliver(self, row: OutboxRow) -> None:
         paused = self.pause.remaining()
         if paused > 0:
             raise DeliveryDeferred("公众号 API paused after a throttle error", retry_after=paused)
+
+        async def again() -> None:
+            self._slot(row)
+
         pieces = split_utf8(row.text, TEXT_MAX_BYTES)
-        first = self._progress.get(row.id, 0)
-        for i in range(first, len(pieces)):
-            if i > first:
-                wait = self.limits.try_acquire(row.chat_id)
-                if wait > 0:
-                    raise DeliveryError("rate limit between parts of a long message", retry_after=wait)
+        for i in range(self._progress.get(row.id, 0), len(pieces)):
+            self._slot(row)
             try:
-                await self.api.send_text(
-                    row.chat_id, pieces[i], before_retry=lambda: self._admit_retry(row.chat_id)
-                )
+                await self.api.send_text(row.chat_id, pieces[i], before_retry=again)
             except WeChatApiError as exc:
                 if exc.errcode in OUT_OF_WINDOW and self.cfg.template_id:
-                    await self._send_template(row)
+                    await self._send_template(row, again)
                     self._progress.pop(row.id, None)
                     return
                 raise self._classify(exc) from None
@@ -190,10 +200,11 @@ class OfficialAccountTransport:
             self._progress[row.id] = i + 1
         self._progress.pop(row.id, None)
 
-    async def _send_template(self, row: OutboxRow) -> None:
+    async def _send_template(self, row: OutboxRow, again) -> None:  # type: ignore[no-untyped-def]
         title = row.text.strip().splitlines()[0] if row.text.strip() else ""
         values = {"text": row.text, "title": title, "service": self.service_name}
         data = {k: _fill(v, values)[:200] for k, v in self.cfg.template_fields.items()}
+        self._slot(row)
         try:
             await self.api.send_template(
                 row.chat_id,
@@ -201,7 +212,7 @@ class OfficialAccountTransport:
                 data,
                 url=self.cfg.template_url,
                 client_msg_id=client_msg_id(row.idempotency_key),
-                before_retry=lambda: self._admit_retry(row.chat_id),
+                before_retry=again,
             )
         except WeChatApiError as exc:
             raise self._classify(exc, via="template") from None

@@ -40,7 +40,7 @@ from bot.adapters.wechaty_grpc import (
 )
 from bot.config import WechatyConfig
 from bot.outbox import DeliveryDeferred, DeliveryError
-from bot.ratelimit import Pacer
+from bot.ratelimit import Admission, Pacer
 from dialogs.engine import DialogEngine
 from dialogs.events import InboundMessage
 from storage.models import OutboxRow
@@ -157,7 +157,7 @@ class WechatyTransport:
     channel = CHANNEL
     transactional = False
 
-    def __init__(self, cfg: WechatyConfig, bridge: WechatyBridge, pacer: Pacer | None = None) -> None:
+    def __init__(self, cfg: WechatyConfig, bridge: WechatyBridge | None, pacer: Pacer | None = None) -> None:
         self.cfg = cfg
         self.bridge = bridge
         self.pacer = pacer or Pacer(
@@ -167,16 +167,26 @@ class WechatyTransport:
             switch_max_gap=cfg.switch_max_gap_seconds,
             per_hour=cfg.max_per_hour,
         )
+        self._admission = Admission(self.pacer)
 
     def admit(self, row: OutboxRow) -> float:
-        if not self.bridge.ready:
+        if self.bridge is None or not self.bridge.ready:
             return NOT_READY_RETRY
-        return self.pacer.try_acquire(row.chat_id)
+        return self._admission.reserve(row.id, row.chat_id)
 
     async def deliver(self, row: OutboxRow, session: AsyncSession | None) -> None:
-        client = self.bridge.client
+        try:
+            await self._deliver(row)
+        finally:
+            self._admission.release(row.id)
+
+    async def _deliver(self, row: OutboxRow) -> None:
+        client = self.bridge.client if self.bridge is not None else None
         if client is None or not client.logged_in:
             raise DeliveryDeferred("Wechaty gateway not connected or not logged in", retry_after=NOT_READY_RETRY)
+        wait = self._admission.take(row.id, row.chat_id)
+        if wait > 0:
+            raise DeliveryDeferred("pacing", retry_after=wait)
         try:
             if row.mention_user_ids:
                 await client.say_to_room(row.chat_id, row.text, list(row.mention_user_ids))

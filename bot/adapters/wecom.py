@@ -37,7 +37,7 @@ from bot.adapters.wechat_callback import (
 )
 from bot.config import WecomConfig, WecomRobotConfig
 from bot.outbox import DeliveryDeferred, DeliveryError
-from bot.ratelimit import Limits, Pause, SlidingWindow, one_key, per_key
+from bot.ratelimit import Admission, Limits, Pause, SlidingWindow, one_key, per_key
 from storage.models import OutboxRow
 
 log = logging.getLogger("bot.adapter.wecom")
@@ -134,27 +134,41 @@ class WeComTransport:
         self.pause = Pause()
         self._progress: dict[int, int] = {}
 
-    def admit(self, row: OutboxRow) -> float:
-        return self.pause.remaining() or self.limits.try_acquire(row.chat_id)
+    @property
+    def limits(self) -> Limits:
+        return self._admission.limiter  # type: ignore[return-value]
 
-    async def _admit_retry(self, user: str) -> None:
-        wait = self.limits.try_acquire(user)
+    @limits.setter
+    def limits(self, value: Limits) -> None:
+        self._admission = Admission(value)
+
+    def admit(self, row: OutboxRow) -> float:
+        return self.pause.remaining() or self._admission.reserve(row.id, row.chat_id)
+
+    def _slot(self, row: OutboxRow) -> None:
+        wait = self._admission.take(row.id, row.chat_id)
         if wait > 0:
-            raise DeliveryError("token refreshed; rate limit reached, retrying later", retry_after=wait)
+            raise DeliveryError("send rate limit reached, retrying later", retry_after=wait)
 
     async def deliver(self, row: OutboxRow, session: AsyncSession | None) -> None:
+        try:
+            await self._deliver(row)
+        finally:
+            self._admission.release(row.id)
+
+    async def _deliver(self, row: OutboxRow) -> None:
         paused = self.pause.remaining()
         if paused > 0:
             raise DeliveryDeferred("企业微信 API paused after a throttle error", retry_after=paused)
+
+        async def again() -> None:
+            self._slot(row)
+
         pieces = split_utf8(row.text, TEXT_MAX_BYTES)
-        first = self._progress.get(row.id, 0)
-        for i in range(first, len(pieces)):
-            if i > first and (wait := self.limits.try_acquire(row.chat_id)) > 0:
-                raise DeliveryError("rate limit between parts of a long message", retry_after=wait)
+        for i in range(self._progress.get(row.id, 0), len(pieces)):
+            self._slot(row)
             try:
-                await self.api.send_text(
-                    row.chat_id, pieces[i], before_retry=lambda: self._admit_retry(row.chat_id)
-                )
+                await self.api.send_text(row.chat_id, pieces[i], before_retry=again)
             except WeChatApiError as exc:
                 raise _classify(exc, self.pause, self.cfg.pause_on_throttle_seconds, "企业微信 app") from None
             except ApiUnavailable as exc:
@@ -177,6 +191,7 @@ class WeComRobotTransport:
         self.cfg = cfg
         self.webhook = webhook or RobotWebhook(HttpJson(cfg.api_base, timeout=cfg.request_timeout_seconds))
         self.window = SlidingWindow(cfg.per_minute, cfg.window_seconds)
+        self._admission = Admission(self.window)
         self.pauses: dict[str, Pause] = {}
         self._progress: dict[int, int] = {}
 
@@ -184,9 +199,15 @@ class WeComRobotTransport:
         return self.pauses.setdefault(robot, Pause())
 
     def admit(self, row: OutboxRow) -> float:
-        return self._pause(row.chat_id).remaining() or self.window.try_acquire(row.chat_id)
+        return self._pause(row.chat_id).remaining() or self._admission.reserve(row.id, row.chat_id)
 
     async def deliver(self, row: OutboxRow, session: AsyncSession | None) -> None:
+        try:
+            await self._deliver(row)
+        finally:
+            self._admission.release(row.id)
+
+    async def _deliver(self, row: OutboxRow) -> None:
         key = self.cfg.robots.get(row.chat_id)
         if not key:
             raise DeliveryError(f"no webhook key for robot {row.chat_id!r} (WECOM_ROBOT_KEYS)", retry=False)
@@ -194,10 +215,9 @@ class WeComRobotTransport:
         if pause.remaining() > 0:
             raise DeliveryDeferred(f"robot {row.chat_id} paused", retry_after=pause.remaining())
         pieces = split_utf8(row.text, TEXT_MAX_BYTES)
-        first = self._progress.get(row.id, 0)
-        for i in range(first, len(pieces)):
-            if i > first and (wait := self.window.try_acquire(row.chat_id)) > 0:
-                raise DeliveryError("robot rate limit between parts of a long message", retry_after=wait)
+        for i in range(self._progress.get(row.id, 0), len(pieces)):
+            if (wait := self._admission.take(row.id, row.chat_id)) > 0:
+                raise DeliveryError("robot rate limit reached, retrying later", retry_after=wait)
             try:
                 await self.webhook.send_text(key, pieces[i])
             except WeChatApiError as exc:

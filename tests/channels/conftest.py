@@ -222,3 +222,63 @@ def gateway_factory(gateway_installed) -> Iterator[Callable[..., MockGateway]]:
     finally:
         for gw in started:
             gw.stop()
+
+
+# ----------------------------------------------------------------------------- the real app
+from contextlib import asynccontextmanager  # noqa: E402
+
+from aiohttp import web  # noqa: E402
+
+from bot.app import Services, build_app, build_services  # noqa: E402
+from bot.config import AppConfig, load_config  # noqa: E402
+
+OA_TOKEN = "shaxianToken2026"
+OA_APPID = "wx1234567890abcdef"
+OA_SECRET = "fake_secret"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 chars, like a real EncodingAESKey
+CORP_ID = "ww0123456789abcdef"
+CORP_SECRET = "fake_corp_secret"
+
+
+def channel_config(db_url: str, **env: str) -> AppConfig:
+    """config.yaml plus channel environment variables, as ``linggong serve`` would read them."""
+    return load_config(REPO / "config.yaml", env={"DATABASE_URL": db_url, **env})
+
+
+def with_section(cfg: AppConfig, section: str, **changes: object) -> AppConfig:
+    """A copy of ``cfg`` with some settings of one section changed (validated again)."""
+    data = cfg.model_dump()
+    data[section].update(changes)
+    return AppConfig.model_validate(data)
+
+
+@asynccontextmanager
+async def serving(app: web.Application):
+    """Run ``app`` on 127.0.0.1:<free port>; yields the base URL."""
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def running_services(cfg: AppConfig, db, clock, **kwargs):  # type: ignore[no-untyped-def]
+    """Services built the way ``linggong serve`` builds them, closed afterwards."""
+    services: Services = build_services(cfg, db=db, clock=clock, **kwargs)
+    try:
+        yield services
+    finally:
+        assert services.channels is not None
+        await services.channels.aclose()
+
+
+@asynccontextmanager
+async def serving_services(services: Services):
+    """The real aiohttp app of ``services`` (no background tasks) on loopback."""
+    async with serving(build_app(services, with_background=False)) as base:
+        yield base
