@@ -85,16 +85,10 @@ def build_services(
 
 def build_scheduler(services: Services) -> AsyncIOScheduler:
     """One scheduler with named jobs (ids are stable; later issues add theirs here)."""
+    from bot.jobs import register_jobs
+
     scheduler = AsyncIOScheduler(timezone=services.cfg.service.tz)
-    scheduler.add_job(
-        services.engine.expire_conversations,
-        "interval",
-        minutes=1,
-        id="dialogs.expire",
-        replace_existing=True,
-        max_instances=1,
-        coalesce=True,
-    )
+    register_jobs(scheduler, services)
     return scheduler
 
 

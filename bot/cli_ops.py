@@ -55,7 +55,13 @@ def add_commands(sub: Any) -> None:
 
 
 def run(cfg: AppConfig, args: argparse.Namespace) -> int:
-    return asyncio.run(_run(cfg, args))
+    from market.errors import UserFacingError
+
+    try:
+        return asyncio.run(_run(cfg, args))
+    except UserFacingError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
 
 
 async def _run(cfg: AppConfig, args: argparse.Namespace) -> int:

@@ -348,7 +348,7 @@ async def render_pdf(session: AsyncSession, contract_id: int, settings: MarketSe
     pdf.add_page()
     pdf.set_font("cjk", size=11)
     for line in contract.text.split("\n"):
-        pdf.multi_cell(0, 6.5, line or " ", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6.5, line or " ", align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("cjk", size=10)
     pdf.multi_cell(0, 6, "【签字记录】", new_x="LMARGIN", new_y="NEXT")

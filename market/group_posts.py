@@ -19,6 +19,7 @@ Posts without a trade or a wage are not orders (there is nothing to take) and ar
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -40,6 +41,8 @@ CARD_CONTACT = "联系：{contact}"
 CARD_TAKE = "想去的请私聊我，回：接 {code}"
 CARD_CAUTION = "提醒：平台不收任何押金和费用，遇到收费请打热线举报。"
 DEFAULT_CONTACT = "老板"
+DEFAULT_START_HOUR = 7
+_MIDNIGHT = re.compile(r"0点|零点|12点|十二点|24点|半夜|凌晨|:|：")
 
 
 async def _repost_of(session: AsyncSession, text: str, now: datetime) -> Order | None:
@@ -60,10 +63,16 @@ def _draft(parsed: ParsedPost, text: str, now: datetime, tz: ZoneInfo) -> OrderD
     if not parsed.trades or wage is None or wage.min_fen <= 0:
         return None
     start = parsed.start.at if parsed.start is not None else None
+    if start is not None and parsed.start is not None:
+        local = start.astimezone(tz)
+        if (local.hour, local.minute) == (0, 0) and not _MIDNIGHT.search(parsed.start.text):
+            start = local.replace(hour=DEFAULT_START_HOUR)  # "明天" with no time: the usual start
     if start is None or start <= now:
         start = default_start(now, tz)
     town = parsed.location.town if parsed.location is not None and parsed.location.town else ""
     place = parsed.location.text if parsed.location is not None else ""
+    if place and town and (place in town or town.startswith(place)):
+        place = ""  # "夏茂" is the town itself, not a place in it
     return OrderDraft(
         trade_id=parsed.trades[0].trade_id,
         headcount=max(1, min(parsed.headcount or 1, 200)),

@@ -45,7 +45,7 @@ from bot.adapters import wechat_texts
 from bot.config import _CallbackConfig
 from dialogs.engine import DialogEngine, HandleResult
 from dialogs.events import InboundMessage
-from storage.db import Database
+from storage.db import BEFORE_COMMIT, Database, before_commit
 from storage.models import OutboxRow
 from storage.repositories import InboundRepository, OutboxRepository
 
@@ -265,22 +265,27 @@ class CallbackCore:
     # -- processing ----------------------------------------------------------------------------
     async def process(self, inc: Incoming) -> list[str] | None:
         """Handle one message; the texts for a passive reply, or None for ``success``."""
-        action = inc.action
-        if action.kind == "ignore":
+        if inc.action.kind == "ignore":
             return None
-        work = asyncio.ensure_future(self._effect(inc))
+        passive = _Passive()
+        work = asyncio.ensure_future(self._effect(inc, passive))
         done, _ = await asyncio.wait({work}, timeout=self.cfg.passive_reply_seconds)
         if not done:
-            # Too slow for the 5-second window: answer now, the outbox sends the replies later.
-            self._late.add(work)
-            work.add_done_callback(self._late_done)
-            log.info("%s %s: slower than %.1fs, replying by API", self.channel, inc.dedupe_key,
-                     self.cfg.passive_reply_seconds)
-            return None
+            if passive.state == "waiting":
+                # Too slow for the 5-second window: answer now; the rows stay with the sender.
+                passive.state = "gave_up"
+                self._late.add(work)
+                work.add_done_callback(self._late_done)
+                log.info("%s %s: slower than %.1fs, replying by API", self.channel, inc.dedupe_key,
+                         self.cfg.passive_reply_seconds)
+                return None
+            await asyncio.wait({work})  # rows are being claimed for this answer: finish it
         duplicate = work.result()  # raises: the caller answers 500 and WeChat tries again
-        if action.kind == "unsubscribe":
+        if not duplicate:
+            return passive.texts or None
+        if inc.action.kind == "unsubscribe":
             return None
-        return await self.claim_passive(inc.user, inc.dedupe_key, duplicate)
+        return await self.claim_passive(inc.user, inc.dedupe_key, duplicate=True)
 
     def _late_done(self, task: asyncio.Task[object]) -> None:
         self._late.discard(task)
@@ -297,7 +302,26 @@ class CallbackCore:
         while self._late:
             await asyncio.gather(*list(self._late), return_exceptions=True)
 
-    async def _effect(self, inc: Incoming) -> bool:
+    def _claim_at_commit(self, session: AsyncSession, inc: Incoming, passive: _Passive) -> None:
+        """Claim the passive reply inside the message's own transaction, just before it commits
+        (after the dialog's replies and notifications are queued) — unless the HTTP answer has
+        already gone out as ``success``."""
+
+        deferred = [0]
+
+        async def claim(s: AsyncSession) -> None:
+            if s.info.get(BEFORE_COMMIT) and deferred[0] < 3:  # other hooks (notifications) first
+                deferred[0] += 1
+                before_commit(s, claim)
+                return
+            if passive.state != "waiting" or inc.action.kind == "unsubscribe":
+                return
+            passive.state = "claiming"
+            passive.texts = await self._claim(s, inc.user)
+
+        before_commit(session, claim)
+
+    async def _effect(self, inc: Incoming, passive: _Passive) -> bool:
         """Record and handle the message once; True when it was a repeated delivery."""
         action = inc.action
         if action.kind == "engine":
@@ -311,7 +335,18 @@ class CallbackCore:
                 message_id=inc.dedupe_key,
                 received_at=self.clock(),
             )
-            on_new = self._welcome(inc) if action.welcome else None
+
+            async def on_new(session: AsyncSession) -> None:
+                if action.welcome:
+                    await OutboxRepository(session).enqueue(
+                        channel=self.channel,
+                        chat_id=inc.user,
+                        text=wechat_texts.WELCOME.format(service=self.service_name),
+                        idempotency_key=f"welcome:{self.channel}:{inc.dedupe_key}",
+                        now=self.clock(),
+                    )
+                self._claim_at_commit(session, inc, passive)
+
             result: HandleResult = await self.engine.handle(msg, on_new=on_new)
             return result.duplicate
         async with self.db.transaction() as session:
@@ -335,19 +370,10 @@ class CallbackCore:
                 )
             elif action.kind == "unsubscribe":
                 await self._drop_pending(session, inc.user)
+            self._claim_at_commit(session, inc, passive)
+        if self.wake_sender is not None:
+            self.wake_sender()
         return False
-
-    def _welcome(self, inc: Incoming):  # type: ignore[no-untyped-def]
-        async def enqueue(session: AsyncSession) -> None:
-            await OutboxRepository(session).enqueue(
-                channel=self.channel,
-                chat_id=inc.user,
-                text=wechat_texts.WELCOME.format(service=self.service_name),
-                idempotency_key=f"welcome:{self.channel}:{inc.dedupe_key}",
-                now=self.clock(),
-            )
-
-        return enqueue
 
     async def _drop_pending(self, session: AsyncSession, user: str) -> None:
         """The person unfollowed: nothing queued for them can be delivered any more."""
@@ -364,55 +390,58 @@ class CallbackCore:
         if result.rowcount:
             log.info("%s: %s unfollowed; %s queued message(s) dropped", self.channel, user, result.rowcount)
 
-    async def claim_passive(self, user: str, dedupe_key: str, duplicate: bool) -> list[str] | None:
-        """Claim the person's deliverable queued rows for this HTTP answer (see module doc)."""
+    async def _claim(self, session: AsyncSession, user: str) -> list[str]:
+        """Mark the person's deliverable queued rows sent (they go in this HTTP answer); their
+        texts in order. Conditional on ``status='queued'``: a row the sender has claimed meanwhile
+        is left to the sender."""
         now = self.clock()
-        async with self.db.transaction() as session:
-            rows = (
+        rows = (
+            await session.execute(
+                select(OutboxRow.id, OutboxRow.text, OutboxRow.attempts, OutboxRow.next_attempt_at)
+                .where(
+                    OutboxRow.status == "queued",
+                    OutboxRow.channel == self.channel,
+                    OutboxRow.chat_id == user,
+                )
+                .order_by(OutboxRow.id)
+                .limit(20)
+            )
+        ).all()
+        chosen: list[tuple[int, str]] = []
+        size = 0
+        for row_id, text, attempts, due in rows:
+            if attempts == 0 and due > now:
+                continue  # scheduled for later (a reminder), not waiting for a channel
+            need = len(text.encode("utf-8")) + (2 if chosen else 0)
+            if size + need > PASSIVE_MAX_BYTES:
+                break
+            chosen.append((row_id, text))
+            size += need
+        if not chosen:
+            return []
+        got = set(
+            (
                 await session.execute(
-                    select(OutboxRow.id, OutboxRow.text, OutboxRow.attempts, OutboxRow.next_attempt_at)
-                    .where(
-                        OutboxRow.status == "queued",
-                        OutboxRow.channel == self.channel,
-                        OutboxRow.chat_id == user,
-                    )
-                    .order_by(OutboxRow.id)
-                    .limit(20)
+                    update(OutboxRow)
+                    .where(OutboxRow.id.in_([i for i, _ in chosen]), OutboxRow.status == "queued")
+                    .values(status="sent", sent_at=now, lease_until=None)
+                    .returning(OutboxRow.id)
+                    .execution_options(synchronize_session=False)
                 )
-            ).all()
-            chosen: list[tuple[int, str]] = []
-            size = 0
-            for row_id, text, attempts, due in rows:
-                if attempts == 0 and due > now:
-                    continue  # scheduled for later (a reminder), not waiting for a channel
-                need = len(text.encode("utf-8")) + (2 if chosen else 0)
-                if size + need > PASSIVE_MAX_BYTES:
-                    break
-                chosen.append((row_id, text))
-                size += need
-            if chosen:
-                got = set(
-                    (
-                        await session.execute(
-                            update(OutboxRow)
-                            .where(
-                                OutboxRow.id.in_([i for i, _ in chosen]),
-                                OutboxRow.status == "queued",
-                            )
-                            .values(status="sent", sent_at=now, lease_until=None)
-                            .returning(OutboxRow.id)
-                            .execution_options(synchronize_session=False)
-                        )
-                    ).scalars()
-                )
-                texts = [t for i, t in chosen if i in got]
-                if texts:
-                    return texts
-            if duplicate:
-                return await self._sent_passively(session, dedupe_key)
-        return None
+            ).scalars()
+        )
+        return [t for i, t in chosen if i in got]
 
-    async def _sent_passively(self, session: AsyncSession, dedupe_key: str) -> list[str] | None:
+    async def claim_passive(self, user: str, dedupe_key: str, *, duplicate: bool) -> list[str] | None:
+        """In a transaction of its own (a repeated delivery): rows still waiting for the person,
+        or else what the first delivery answered."""
+        async with self.db.transaction() as session:
+            texts = await self._claim(session, user)
+            if not texts and duplicate:
+                texts = await self._sent_passively(session, dedupe_key)
+        return texts or None
+
+    async def _sent_passively(self, session: AsyncSession, dedupe_key: str) -> list[str]:
         """What the first delivery of this message answered (rows sent without an API attempt)."""
         keys = [f"welcome:{self.channel}:{dedupe_key}"] + [
             f"reply:{self.channel}:{dedupe_key}:{i}" for i in range(8)
@@ -428,8 +457,15 @@ class CallbackCore:
                 .order_by(OutboxRow.id)
             )
         ).scalars()
-        texts = list(rows)
-        return texts or None
+        return list(rows)
+
+
+@dataclass
+class _Passive:
+    """Who gets the rows of one message: this HTTP answer, or (after the budget) the sender."""
+
+    state: str = "waiting"  # "waiting" → "claiming" (rows in this answer) | "gave_up" (sender)
+    texts: list[str] | None = None
 
 
 def join_replies(texts: list[str]) -> str:

@@ -152,6 +152,7 @@ class OfficialAccountTransport:
         self.pause = Pause()
         self.limits = Limits([(SlidingWindow(cfg.send_per_minute, 60.0), one_key)])
         self._progress: dict[int, int] = {}  # row id → pieces already sent (long texts)
+        self._by_template: set[int] = set()  # rows that met 45015/45047: template from now on
 
     @property
     def limits(self) -> Limits:
@@ -184,6 +185,9 @@ class OfficialAccountTransport:
         async def again() -> None:
             self._slot(row)
 
+        if row.id in self._by_template:
+            await self._send_template(row, again)
+            return
         pieces = split_utf8(row.text, TEXT_MAX_BYTES)
         for i in range(self._progress.get(row.id, 0), len(pieces)):
             self._slot(row)
@@ -191,8 +195,8 @@ class OfficialAccountTransport:
                 await self.api.send_text(row.chat_id, pieces[i], before_retry=again)
             except WeChatApiError as exc:
                 if exc.errcode in OUT_OF_WINDOW and self.cfg.template_id:
+                    self._by_template.add(row.id)
                     await self._send_template(row, again)
-                    self._progress.pop(row.id, None)
                     return
                 raise self._classify(exc) from None
             except ApiUnavailable as exc:
@@ -201,8 +205,10 @@ class OfficialAccountTransport:
         self._progress.pop(row.id, None)
 
     async def _send_template(self, row: OutboxRow, again) -> None:  # type: ignore[no-untyped-def]
-        title = row.text.strip().splitlines()[0] if row.text.strip() else ""
-        values = {"text": row.text, "title": title, "service": self.service_name}
+        done = self._progress.get(row.id, 0)  # parts already sent as 客服消息 are not repeated
+        text = "\n".join(split_utf8(row.text, TEXT_MAX_BYTES)[done:]) if done else row.text
+        title = text.strip().splitlines()[0] if text.strip() else ""
+        values = {"text": text, "title": title, "service": self.service_name}
         data = {k: _fill(v, values)[:200] for k, v in self.cfg.template_fields.items()}
         self._slot(row)
         try:
@@ -218,6 +224,8 @@ class OfficialAccountTransport:
             raise self._classify(exc, via="template") from None
         except ApiUnavailable as exc:
             raise DeliveryError(str(exc)) from None
+        self._by_template.discard(row.id)
+        self._progress.pop(row.id, None)
 
     def _classify(self, exc: WeChatApiError, via: str = "客服消息") -> DeliveryError:
         code = exc.errcode

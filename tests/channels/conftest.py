@@ -103,6 +103,8 @@ class MockGateway:
                 ev = json.loads(line)
             except ValueError:
                 ev = {"event": "garbage", "line": line}
+            if isinstance(ev, dict):
+                ev["_t"] = time.monotonic()  # when the gateway reported it (pacing checks)
             self.events.put(ev)
 
     def _read_stderr(self) -> None:

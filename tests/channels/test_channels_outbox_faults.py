@@ -104,6 +104,8 @@ async def test_every_row_ends_sent_or_dead_and_nothing_twice(db_url, db, caplog)
                     await asyncio.sleep(0.05)
             async with services.db.reader() as s:
                 final = (await s.execute(select(OutboxRow))).scalars().all()
+        for t in transports.values():
+            await t.close()
 
     # 1. every row reached a terminal state
     assert {r.status for r in final} <= {"sent", "dead"}, [(r.id, r.status, r.last_error) for r in final if r.status not in ("sent", "dead")]
@@ -127,5 +129,5 @@ async def test_every_row_ends_sent_or_dead_and_nothing_twice(db_url, db, caplog)
     # 4. the faults really happened, and were handled as the reference says
     outcomes = {c.outcome for c in fake.calls}
     assert {"45009", "45015", "timeout", "42001"} <= outcomes
-    assert templated, "45015 fell back to the template message"
+    assert templated, ("45015 fell back to the template message", [c for c in fake.calls if c.api == "oa_template"][:5], [c for c in fake.calls if c.outcome == "45015"][:3])
     assert fake.token_fetches >= 3  # refreshed after 42001 (公众号 and 企业微信)
