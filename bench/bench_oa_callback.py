@@ -55,6 +55,8 @@ def _serve(kind: str, db_dir: str, aes: bool, with_sender: bool) -> None:
     from aiohttp import web
 
     logging.basicConfig(level=logging.WARNING)
+    if os.environ.get("BENCH_SWITCH"):
+        sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
 
     async def make() -> web.Application:
         if kind == "bare":

@@ -13,6 +13,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.adapters.channels import Channels
+from bot.adapters.documents import Documents
 from bot.adapters.webchat import WebChat, WebChatHub, WebTransport
 from bot.config import AppConfig
 from bot.outbox import OutboxSender, Transport
@@ -96,6 +97,7 @@ def build_app(services: Services, *, with_background: bool = True) -> web.Applic
     app = web.Application(client_max_size=1024 * 1024)
     app[SERVICES] = services
     app.add_routes(services.webchat.routes())
+    app.add_routes(Documents(services.db, services.engine.settings.market).routes())
     if services.channels is not None:
         app.add_routes(services.channels.routes())
     app.router.add_get("/healthz", _healthz)

@@ -56,6 +56,12 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def pdf_path(contract: Contract) -> str:
+    """The unguessable path of a contract's PDF: its id and 16 hex digits of its hash (the
+    parties see only 8 of them in chat, so nobody can walk other contracts' numbers)."""
+    return f"/contracts/{contract.id}/{contract.sha256[:16]}.pdf"
+
+
 def contract_no(contract_id: int, version: int) -> str:
     return f"HT{contract_id:06d}-{version}"
 
@@ -167,6 +173,7 @@ async def create_contract(
                 summary=summary(p, contract, settings),
                 sign_code=contract.sign_code,
                 hash8=contract.sha256[:8],
+                url=settings.public_url.rstrip("/") + pdf_path(contract),
             ),
             key=f"contract:{contract.id}:{role}",
             now=now,

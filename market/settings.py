@@ -26,6 +26,8 @@ class MarketSettings:
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     hotline: str = "0598-5822345"
     service_name: str = "沙县区零工市场"
+    public_url: str = "http://127.0.0.1:8080"
+    """Where people open documents (contract PDFs) from their chat."""
     operator_name: str = "沙县区零工市场运营中心"
     insurance_options: tuple[InsuranceOption, ...] = (
         InsuranceOption("basic", "示例保险公司", "零工人身意外险（日保）", 300, "意外身故伤残10万元，意外医疗1万元"),

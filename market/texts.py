@@ -62,7 +62,7 @@ CONTRACT_SUMMARY = (
 )
 CONTRACT_TO_SIGN = (
     "【电子合同 {no}】招工 {code}\n{summary}\n"
-    "全文可在网页查看或打印（校验码 {hash8}）。\n"
+    "全文（可打印）：{url}\n校验码 {hash8}\n"
     "同意请回复：同意 {sign_code}"
 )
 CONTRACT_OTHER_SIGNED = "对方已签字（招工 {code}）。您同意请回复：同意 {sign_code}"

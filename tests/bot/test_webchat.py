@@ -97,3 +97,29 @@ async def test_bad_frames_get_clear_errors(client: TestClient) -> None:
     await ws.send_json({"type": "hello", "persona": "nobody"})
     assert "找不到" in (await _recv_until(ws, lambda m, _g: True))[0]["text"]
     await ws.close()
+
+
+async def test_contract_pdf_link_for_parties_only(client: TestClient, services: Services) -> None:
+    from market import agreement, contracts, orders
+    from storage.models import Contract
+    from tests.market import factory
+
+    now = services.clock()
+    market = services.engine.settings.market
+    async with services.db.transaction() as s:
+        boss = await factory.employer(s, "boss", now)
+        w = await factory.worker(s, "w", now)
+        o = await factory.order(s, boss, now)
+        await orders.take(s, o.code, w, now, market.tz)
+        await agreement.confirm_price(s, o.code, w, None, market, now)
+    async with services.db.reader() as s:
+        from sqlalchemy import select
+
+        c = (await s.execute(select(Contract))).scalar_one()
+    ok = await client.get(contracts.pdf_path(c))
+    assert ok.status == 200 and ok.content_type == "application/pdf"
+    assert (await ok.read()).startswith(b"%PDF")
+    wrong = await client.get(f"/contracts/{c.id}/{'0' * 16}.pdf")
+    assert wrong.status == 404
+    missing = await client.get(f"/contracts/999/{c.sha256[:16]}.pdf")
+    assert missing.status == 404

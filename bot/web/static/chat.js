@@ -134,12 +134,29 @@
       who.textContent = l.name;
       const bubble = document.createElement("div");
       bubble.className = "bubble";
-      bubble.textContent = l.text;
+      linkify(bubble, l.text);
       row.append(who, bubble);
       log.append(row);
     }
     log.scrollTop = log.scrollHeight;
     renderChoices(lines);
+  }
+
+  // Text with its links made clickable (contract PDFs); everything else stays plain text.
+  function linkify(el, text) {
+    const parts = text.split(/(https?:\/\/[^\s，。]+)/);
+    for (const part of parts) {
+      if (/^https?:\/\//.test(part)) {
+        const a = document.createElement("a");
+        a.href = part;
+        a.target = "_blank";
+        a.rel = "noopener";
+        a.textContent = part.length > 40 ? "点这里看合同全文" : part;
+        el.append(a);
+      } else if (part) {
+        el.append(document.createTextNode(part));
+      }
+    }
   }
 
   // Numbered choices in the bot's last message become big buttons (kiosk-friendly).

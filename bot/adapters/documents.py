@@ -1,0 +1,39 @@
+"""Printable documents over HTTP: a contract's PDF for its parties (the link in their chat)."""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+
+from market import contracts
+from market.errors import UserFacingError
+from market.settings import MarketSettings
+from storage.db import Database
+from storage.models import Contract
+
+
+class Documents:
+    def __init__(self, db: Database, market: MarketSettings) -> None:
+        self.db = db
+        self.market = market
+
+    def routes(self) -> list[web.RouteDef]:
+        # The path shape is market.contracts.pdf_path.
+        return [web.get(r"/contracts/{id:\d+}/{token:[0-9a-f]{16}}.pdf", self.contract_pdf)]
+
+    async def contract_pdf(self, request: web.Request) -> web.Response:
+        contract_id = int(request.match_info["id"])
+        async with self.db.reader() as session:
+            contract = await session.get(Contract, contract_id)
+            if contract is None or not hmac.compare_digest(contract.sha256[:16], request.match_info["token"]):
+                raise web.HTTPNotFound(text="没有这份合同")
+            try:
+                data = await contracts.render_pdf(session, contract_id, self.market)
+            except UserFacingError as exc:
+                raise web.HTTPNotFound(text=str(exc)) from exc
+        return web.Response(
+            body=data,
+            content_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="contract-{contract_id}.pdf"'},
+        )
