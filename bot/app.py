@@ -19,7 +19,7 @@ from bot.config import AppConfig
 from bot.outbox import OutboxSender, Transport
 from dialogs.engine import DialogEngine, Settings
 from dialogs.registry import ENTRY, FLOWS
-from market.settings import MarketSettings
+from market.settings import InsuranceOption, MarketSettings
 from storage.db import Database
 
 log = logging.getLogger("bot.app")
@@ -42,7 +42,20 @@ def dialog_settings(cfg: AppConfig) -> Settings:
 
 
 def market_settings(cfg: AppConfig) -> MarketSettings:
-    return MarketSettings(tz=cfg.service.tz, hotline=cfg.service.hotline, service_name=cfg.service.name)
+    m = cfg.market
+    return MarketSettings(
+        tz=cfg.service.tz,
+        hotline=cfg.service.hotline,
+        service_name=cfg.service.name,
+        public_url=m.public_url,
+        operator_name=m.operator_name,
+        insurance_options=tuple(
+            InsuranceOption(o.id, o.insurer, o.product, o.premium_fen, o.coverage, o.payer) for o in m.insurance
+        ),
+        payment_due_hours=m.payment_due_hours,
+        arrears_escalate_hours=m.arrears_escalate_hours,
+        dispute_respond_hours=m.dispute_respond_hours,
+    )
 
 
 @dataclass

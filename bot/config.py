@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -239,8 +239,46 @@ class WechatyConfig(_Strict):
         return self
 
 
+class InsuranceConfig(_Strict):
+    """One personal accident insurance product offered with contracts (seed 第七章)."""
+
+    id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+    insurer: str = Field(min_length=1, max_length=64)
+    product: str = Field(min_length=1, max_length=64)
+    premium_fen: int = Field(ge=0, le=100_000)
+    """Per worker per day, integer fen."""
+    coverage: str = Field(min_length=1, max_length=120)
+    payer: Literal["employer", "worker"] = "employer"
+
+
+class MarketConfig(_Strict):
+    public_url: str = "http://127.0.0.1:8080"
+    """Base of links people open from chat (contract PDFs)."""
+    operator_name: str = "沙县区零工市场运营中心"
+    """Named in contracts as the mediator (第二十二条: the operator handles disputes)."""
+    payment_due_hours: int = Field(24, ge=1, le=24 * 15)
+    """A completed job is paid within this (非全日制: pay cycle ≤ 15 days)."""
+    arrears_escalate_hours: int = Field(48, ge=1, le=24 * 30)
+    dispute_respond_hours: int = Field(24, ge=1, le=24 * 14)
+    insurance: tuple[InsuranceConfig, ...] = (
+        InsuranceConfig(
+            id="basic", insurer="示例保险公司", product="零工人身意外险（日保）", premium_fen=300,
+            coverage="意外身故伤残10万元，意外医疗1万元",
+        ),
+    )
+
+    @field_validator("insurance")
+    @classmethod
+    def _unique_ids(cls, value: tuple[InsuranceConfig, ...]) -> tuple[InsuranceConfig, ...]:
+        ids = [o.id for o in value]
+        if len(ids) != len(set(ids)):
+            raise ValueError("insurance ids must be unique")
+        return value
+
+
 class AppConfig(_Strict):
     service: ServiceConfig = ServiceConfig()
+    market: MarketConfig = MarketConfig()
     database: DatabaseConfig = DatabaseConfig()
     dialogs: DialogConfig = DialogConfig()
     outbox: OutboxConfig = OutboxConfig()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from market import cases, payments
+from market import cases, orders, payments
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -40,6 +40,7 @@ def market_job(services: Services, name: str, fn: MarketJob) -> Callable[[], Awa
 JOBS: dict[str, tuple[MarketJob, dict[str, Any]]] = {
     "market.arrears": (payments.check_arrears, {"minutes": 10}),
     "market.disputes_escalate": (cases.escalate_due, {"minutes": 10}),
+    "market.orders_expire": (orders.expire_stale, {"minutes": 30}),
 }
 
 

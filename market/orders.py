@@ -525,3 +525,31 @@ def default_start(now: datetime, tz: ZoneInfo) -> datetime:
     """Tomorrow 07:00 local time — the usual start when a post names none."""
     local = now.astimezone(tz) + timedelta(days=1)
     return local.replace(hour=7, minute=0, second=0, microsecond=0)
+
+
+STALE_AFTER_START = timedelta(hours=12)
+
+
+async def expire_stale(session: AsyncSession, settings: object, now: datetime) -> int:
+    """Orders whose start is long past: nobody confirmed → ``expired`` (applicants told); with
+    confirmed workers → ``in_progress`` (the work is under way; completion follows)."""
+    stmt = select(Order).where(Order.status.in_(OPEN_STATES), Order.start_at <= now - STALE_AFTER_START)
+    changed = 0
+    for order in (await session.execute(stmt)).scalars():
+        if order.confirmed == 0:
+            await _tell_taken(session, order, texts.EXPIRED_WORKER.format(code=order.code), f"expired:{order.id}", now)
+            for a, _w in await active_applicants(session, order.id):
+                a.status = "cancelled"
+                a.ended_at = now
+            order.status = "expired"
+            order.closed_at = now
+            await notify_user(
+                session, order.employer_id, texts.EXPIRED_EMPLOYER.format(code=order.code),
+                key=f"expired:{order.id}:employer", now=now,
+            )
+        else:
+            order.status = "in_progress"
+        order.updated_at = now
+        changed += 1
+    await session.flush()
+    return changed

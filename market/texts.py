@@ -146,3 +146,5 @@ CASE_NO_ASSIGNMENT = "您和招工 {code} 没有派工关系，不能就它协�
 OUTCOME_AGREED = "双方同意：工人应得总工钱 {amount}，已记账。"
 OUTCOME_MEDIATED = "工作人员调解结果：{note}" 
 OUTCOME_AMOUNT = "工人应得总工钱 {amount}，已记账。"
+EXPIRED_WORKER = "招工 {code} 已过期，没有成交。回「找活」看别的活。"
+EXPIRED_EMPLOYER = "您的招工 {code} 过了开工时间也没人接，已过期。需要的话回「招工」重新发布。"

@@ -38,7 +38,7 @@ from datetime import datetime
 import defusedxml
 import defusedxml.ElementTree as SafeET
 from aiohttp import web
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.adapters import wechat_texts
@@ -46,6 +46,7 @@ from bot.config import _CallbackConfig
 from dialogs.engine import DialogEngine, HandleResult
 from dialogs.events import InboundMessage
 from storage.db import BEFORE_COMMIT, Database, before_commit
+from storage.base import UTCDateTime
 from storage.models import OutboxRow
 from storage.repositories import InboundRepository, OutboxRepository
 
@@ -57,6 +58,36 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9_@.\-]{1,64}$")
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _MAX_FIELD = 16 * 1024
+
+
+_OUT = OutboxRow.__table__
+_NOW = bindparam("p_now", type_=UTCDateTime())
+_CLAIM = (
+    update(_OUT)
+    .where(
+        _OUT.c.status == "queued",
+        _OUT.c.id.in_(
+            select(_OUT.c.id)
+            .where(
+                _OUT.c.status == "queued",
+                _OUT.c.channel == bindparam("p_channel"),
+                _OUT.c.chat_id == bindparam("p_chat"),
+                # waiting for a channel — not a message scheduled for later (a reminder)
+                or_(_OUT.c.attempts > 0, _OUT.c.next_attempt_at <= _NOW),
+            )
+            .order_by(_OUT.c.id)
+            .limit(20)
+            .scalar_subquery()
+        ),
+    )
+    .values(status="sent", sent_at=_NOW, lease_until=None)
+    .returning(_OUT.c.id, _OUT.c.text)
+)
+_UNCLAIM = (
+    update(_OUT)
+    .where(_OUT.c.id == bindparam("p_row"), _OUT.c.status == "sent")
+    .values(status="queued", sent_at=None)
+)
 
 
 class Reject(Exception):
@@ -392,45 +423,28 @@ class CallbackCore:
 
     async def _claim(self, session: AsyncSession, user: str) -> list[str]:
         """Mark the person's deliverable queued rows sent (they go in this HTTP answer); their
-        texts in order. Conditional on ``status='queued'``: a row the sender has claimed meanwhile
-        is left to the sender."""
+        texts in order. One conditional ``UPDATE … WHERE status='queued' RETURNING``: a row the
+        sender has claimed meanwhile is left to the sender."""
         now = self.clock()
-        rows = (
-            await session.execute(
-                select(OutboxRow.id, OutboxRow.text, OutboxRow.attempts, OutboxRow.next_attempt_at)
-                .where(
-                    OutboxRow.status == "queued",
-                    OutboxRow.channel == self.channel,
-                    OutboxRow.chat_id == user,
-                )
-                .order_by(OutboxRow.id)
-                .limit(20)
-            )
+        got = (
+            await session.execute(_CLAIM, {"p_channel": self.channel, "p_chat": user, "p_now": now})
         ).all()
-        chosen: list[tuple[int, str]] = []
-        size = 0
-        for row_id, text, attempts, due in rows:
-            if attempts == 0 and due > now:
-                continue  # scheduled for later (a reminder), not waiting for a channel
-            need = len(text.encode("utf-8")) + (2 if chosen else 0)
-            if size + need > PASSIVE_MAX_BYTES:
-                break
-            chosen.append((row_id, text))
-            size += need
-        if not chosen:
+        if not got:
             return []
-        got = set(
-            (
-                await session.execute(
-                    update(OutboxRow)
-                    .where(OutboxRow.id.in_([i for i, _ in chosen]), OutboxRow.status == "queued")
-                    .values(status="sent", sent_at=now, lease_until=None)
-                    .returning(OutboxRow.id)
-                    .execution_options(synchronize_session=False)
-                )
-            ).scalars()
-        )
-        return [t for i, t in chosen if i in got]
+        got.sort()
+        texts: list[str] = []
+        size = 0
+        overflow: list[int] = []
+        for row_id, text in got:
+            need = len(text.encode("utf-8")) + (2 if texts else 0)
+            if overflow or size + need > PASSIVE_MAX_BYTES:
+                overflow.append(row_id)  # too long for one passive answer: back to the sender
+                continue
+            texts.append(text)
+            size += need
+        if overflow:
+            await session.execute(_UNCLAIM, [{"p_row": i} for i in overflow])
+        return texts
 
     async def claim_passive(self, user: str, dedupe_key: str, *, duplicate: bool) -> list[str] | None:
         """In a transaction of its own (a repeated delivery): rows still waiting for the person,

@@ -214,3 +214,27 @@ async def test_thousand_concurrent_takes_never_overbook(make_chat, services) -> 
         total = await s.scalar(select(func.count()).select_from(Assignment))
     assert o.confirmed == confirmed == total == 5
     assert o.status == "full"
+
+
+async def test_stale_orders_expire_or_start(make_chat, services, clock) -> None:  # type: ignore[no-untyped-def]
+    from market import orders as market_orders
+
+    boss = make_chat("boss")
+    await register_employer(boss)
+    nobody = await post(boss, "招小工2名 明天7点 夏茂镇 日结200")
+    taken = await post(boss, "招保洁1名 明天8点 凤岗 日结150")
+    w = make_chat("w")
+    await register_worker(w, "小李", "13900000055")
+    await w.say(f"接 {taken}")
+    clock.advance(hours=20)
+    async with services.db.transaction() as s:
+        assert await market_orders.expire_stale(s, services.engine.settings.market, clock()) == 0
+    clock.advance(hours=20)
+    async with services.db.transaction() as s:
+        assert await market_orders.expire_stale(s, services.engine.settings.market, clock()) == 2
+    async with services.db.reader() as s:
+        status = dict((await s.execute(select(Order.code, Order.status))).all())
+    assert status == {nobody: "expired", taken: "in_progress"}
+    assert "已过期" in (await outbox_texts(boss, "boss"))[-1]
+    r = await w.say(f"接 {nobody}")
+    assert "已过期" in r
