@@ -97,12 +97,21 @@ def build_services(
     return Services(cfg, db, engine, sender, hub, webchat, clock, channels=channels)
 
 
+async def register_web_rooms(services: Services) -> None:
+    """The web chat's group rooms receive the daily group digest like any other group."""
+    from market.digests import remember_group
+
+    async with services.db.transaction() as session:
+        for room in services.cfg.webchat.rooms:
+            await remember_group(session, "web", room.id, room.name, services.clock())
+
+
 def build_scheduler(services: Services) -> AsyncIOScheduler:
     """One scheduler with named jobs (ids are stable; later issues add theirs here)."""
     from bot.jobs import register_jobs
 
     scheduler = AsyncIOScheduler(timezone=services.cfg.service.tz)
-    register_jobs(scheduler, services)
+    register_jobs(scheduler, services, time_scale=services.cfg.scheduler.time_scale)
     return scheduler
 
 
@@ -126,7 +135,8 @@ async def _healthz(request: web.Request) -> web.Response:
         from storage.repositories import OutboxRepository
 
         counts = await OutboxRepository(session).counts()
-    return web.json_response({"ok": True, "outbox": counts})
+    channels = services.channels.health() if services.channels is not None else {}
+    return web.json_response({"ok": True, "outbox": counts, "channels": channels})
 
 
 async def _background(app: web.Application):  # type: ignore[no-untyped-def]
@@ -139,13 +149,17 @@ async def _background(app: web.Application):  # type: ignore[no-untyped-def]
         asyncio.create_task(services.hub.run_forever(services.stop), name="webchat-hub"),
     ]
     if services.channels is not None:
-        tasks += [asyncio.create_task(c, name="channel") for c in services.channels.background(services.stop)]
-    scheduler = build_scheduler(services)
-    scheduler.start()
+        for job in services.channels.background(services.stop):
+            tasks.append(asyncio.create_task(job, name="channel"))
+    scheduler = build_scheduler(services) if services.cfg.scheduler.enabled else None
+    if scheduler is not None:
+        await register_web_rooms(services)
+        scheduler.start()
     try:
         yield
     finally:
-        scheduler.shutdown(wait=False)
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         services.stop.set()
         services.sender.wake()
         services.hub.poke()

@@ -42,10 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
     send = outsub.add_parser("send", help="deliver queued messages (normally done by serve)")
     send.add_argument("--until-idle", action="store_true", help="stop when nothing is due")
 
-    wechaty = sub.add_parser("wechaty", help="Wechaty gateway (personal-account groups; off by default)")
+    wechaty = sub.add_parser("wechaty", help="Wechaty gateway (personal-account groups; off)")
     wsub = wechaty.add_subparsers(dest="wechaty_command", required=True)
-    check = wsub.add_parser("check", help="connect, wait for the login, exit 0 (2: no login, 3: bad token, 4: unreachable, 5: other)")
-    check.add_argument("--login-timeout", type=float, default=None, help="seconds (default: wechaty.login_timeout_seconds)")
+    check = wsub.add_parser(
+        "check",
+        help="connect and wait for the login: exit 0, or 2 no login, 3 bad token, 4 unreachable",
+    )
+    check.add_argument(
+        "--login-timeout", type=float, default=None,
+        help="seconds (default: wechaty.login_timeout_seconds)",
+    )
 
     sub.add_parser("parse", help="parse JSON lines of posts from stdin (see matching.cli)", add_help=False)
     cli_ops.add_commands(sub)
@@ -116,7 +122,8 @@ def _wechaty_check(cfg: AppConfig, login_timeout: float | None) -> int:
     w = cfg.wechaty
     if not (w.endpoint and w.token):
         print(
-            "Wechaty 网关未配置：请设置 WECHATY_PUPPET_SERVICE_ENDPOINT 和 WECHATY_PUPPET_SERVICE_TOKEN。\n"
+            "Wechaty 网关未配置：请设置 WECHATY_PUPPET_SERVICE_ENDPOINT 和 "
+            "WECHATY_PUPPET_SERVICE_TOKEN。\n"
             "No Wechaty gateway configured: set WECHATY_PUPPET_SERVICE_ENDPOINT and "
             "WECHATY_PUPPET_SERVICE_TOKEN.",
             file=sys.stderr,
@@ -163,6 +170,8 @@ async def _outbox(cfg: AppConfig, until_idle: bool) -> int:
         else:
             await services.sender.run_forever(services.stop)
     finally:
+        if services.channels is not None:
+            await services.channels.aclose()
         await services.db.dispose()
     return 0
 
@@ -183,6 +192,9 @@ def _serve(cfg: AppConfig, host: str | None, port: int | None) -> int:
     try:
         web.run_app(make(), host=host, port=port, print=None)
     except WechatyError as exc:  # the Wechaty channel is on but its gateway is not usable
-        print(f"Wechaty 通道无法启动，服务已停止：{exc}\nThe Wechaty channel could not start: {exc}", file=sys.stderr)
+        print(
+            f"Wechaty 通道无法启动，服务已停止：{exc}\nThe Wechaty channel could not start: {exc}",
+            file=sys.stderr,
+        )
         return _wechaty_exit(exc)
     return 0

@@ -14,7 +14,14 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 _ENV_REF = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 
@@ -145,8 +152,11 @@ class WechatOAConfig(_CallbackConfig):
     template_id: str = ""
     """Template for pushes outside the 客服 window; empty = no template fallback."""
     template_fields: dict[str, str] = Field(default_factory=lambda: {"content": "{text}"})
-    """Template field → value; ``{text}``, ``{title}`` (first line), ``{service}`` are filled in."""
+    """Template field → value; ``{text}``, ``{title}`` (first line), ``{service}`` filled in."""
     template_url: str = ""
+    template_for_keys: tuple[str, ...] = ("digest:", "push:", "offer:")
+    """Outbox rows whose idempotency key starts so (after ``notify:``) are pushes: straight to the
+    template when one is set, since the 客服 window is usually closed for them."""
     scenes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_SCENES))
 
     @model_validator(mode="after")
@@ -276,9 +286,17 @@ class MarketConfig(_Strict):
         return value
 
 
+class SchedulerConfig(_Strict):
+    enabled: bool = True
+    """Run the scheduled jobs in this process (digests, reminders, arrears, expiry)."""
+    time_scale: float = Field(1.0, gt=0, le=3600)
+    """Run every job this many times more often — for demos and tests only."""
+
+
 class AppConfig(_Strict):
     service: ServiceConfig = ServiceConfig()
     market: MarketConfig = MarketConfig()
+    scheduler: SchedulerConfig = SchedulerConfig()
     database: DatabaseConfig = DatabaseConfig()
     dialogs: DialogConfig = DialogConfig()
     outbox: OutboxConfig = OutboxConfig()

@@ -1,17 +1,28 @@
-"""Scheduled jobs: wiring only. Each job runs a market function in its own transaction through
-one wrapper that logs failures (the scheduler must never die of one bad run) and wakes the outbox
-sender for whatever the job queued."""
+"""Scheduled jobs: wiring only.
+
+Each job runs a market function in its own transaction through one wrapper that (1) claims the
+firing's slot in ``job_runs`` — a unique (job, slot) row, so two processes on one database never
+both run the same firing — (2) logs failures without killing the scheduler, and (3) wakes the
+outbox sender for whatever the job queued. Triggers are aligned to the clock, so every process
+computes the same slot for the same firing.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from market import cases, orders, payments
+from market import cases, digests, orders, payments
+from storage.models import JobRun
+from storage.repositories._upsert import insert_ignore
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -19,15 +30,33 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot.jobs")
 
 MarketJob = Callable[[AsyncSession, Any, Any], Awaitable[object]]
+RUNNER = f"{socket.gethostname()}:{os.getpid()}"
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def market_job(services: Services, name: str, fn: MarketJob) -> Callable[[], Awaitable[None]]:
-    """Run ``fn(session, market_settings, now)`` in one transaction."""
+def slot_of(now: datetime, every_seconds: float) -> str:
+    """The firing a moment belongs to: the nearest multiple of the interval since a fixed epoch."""
+    return str(round((now - EPOCH).total_seconds() / every_seconds))
+
+
+async def claim_slot(session: AsyncSession, job_id: str, slot: str, now: datetime) -> bool:
+    made = await insert_ignore(
+        session, JobRun.__table__, {"job_id": job_id, "slot": slot, "runner": RUNNER, "started_at": now}, JobRun.id
+    )
+    return made is not None
+
+
+def market_job(services: Services, name: str, fn: MarketJob, every_seconds: float = 60) -> Callable[[], Awaitable[None]]:
+    """Run ``fn(session, market_settings, now)`` once per firing across all processes."""
 
     async def run() -> None:
+        now = services.clock()
         try:
-            async with services.db.transaction() as session:
-                result = await fn(session, services.engine.settings.market, services.clock())
+            async with services.db.transaction(lock=("job", name)) as session:
+                if not await claim_slot(session, name, slot_of(now, every_seconds), now):
+                    log.debug("job %s: slot already run by another process", name)
+                    return
+                result = await fn(session, services.engine.settings.market, now)
             log.info("job %s: %s", name, result)
         except Exception:
             log.exception("job %s failed; it will run again at its next time", name)
@@ -37,15 +66,31 @@ def market_job(services: Services, name: str, fn: MarketJob) -> Callable[[], Awa
     return run
 
 
-JOBS: dict[str, tuple[MarketJob, dict[str, Any]]] = {
-    "market.arrears": (payments.check_arrears, {"minutes": 10}),
-    "market.disputes_escalate": (cases.escalate_due, {"minutes": 10}),
-    "market.orders_expire": (orders.expire_stale, {"minutes": 30}),
+JOBS: dict[str, tuple[MarketJob, float]] = {
+    "market.digests": (digests.send_digests, 60),
+    "market.group_digests": (digests.send_group_digests, 600),
+    "market.still_hiring": (digests.check_still_hiring, 600),
+    "market.reminders": (digests.send_reminders, 300),
+    "market.arrears": (payments.check_arrears, 600),
+    "market.disputes_escalate": (cases.escalate_due, 600),
+    "market.orders_expire": (orders.expire_stale, 1800),
 }
 
 
-def register_jobs(scheduler: AsyncIOScheduler, services: Services) -> None:
-    common = {"replace_existing": True, "max_instances": 1, "coalesce": True}
-    scheduler.add_job(services.engine.expire_conversations, "interval", minutes=1, id="dialogs.expire", **common)
+def register_jobs(scheduler: AsyncIOScheduler, services: Services, *, time_scale: float = 1.0) -> None:
+    """``time_scale`` > 1 runs every job that many times more often (demos and tests)."""
+    common = {"replace_existing": True, "max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
+    scheduler.add_job(
+        services.engine.expire_conversations,
+        IntervalTrigger(seconds=60 / time_scale, start_date=EPOCH),
+        id="dialogs.expire",
+        **common,
+    )
     for job_id, (fn, every) in JOBS.items():
-        scheduler.add_job(market_job(services, job_id, fn), "interval", id=job_id, **every, **common)
+        seconds = every / time_scale
+        scheduler.add_job(
+            market_job(services, job_id, fn, seconds),
+            IntervalTrigger(seconds=seconds, start_date=EPOCH),
+            id=job_id,
+            **common,
+        )

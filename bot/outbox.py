@@ -19,8 +19,8 @@ Channels add their limits through optional transport attributes (all duck-typed)
   ``next_attempt_at``, no attempt counted. So a claimed row never exceeds a limit.
 * ``hold_seconds`` — fresh rows (never attempted) younger than this are left alone, because the
   channel may still deliver them itself (the 公众号 passive reply inside WeChat's 5 s window).
-* ``DeliveryDeferred`` — raised by ``deliver`` when the channel is paused (after a throttle error on
-  an earlier row): the row goes back to the queue without counting an attempt.
+* ``DeliveryDeferred`` — raised by ``deliver`` when the channel is paused (after a throttle error
+  on an earlier row): the row goes back to the queue without counting an attempt.
 """
 
 from __future__ import annotations

@@ -36,7 +36,12 @@ class SlidingWindow:
     """At most ``limit`` sends in any ``window`` seconds, per key."""
 
     def __init__(
-        self, limit: int, window: float, *, clock: Clock = time.monotonic, reservation_ttl: float = RESERVATION_TTL
+        self,
+        limit: int,
+        window: float,
+        *,
+        clock: Clock = time.monotonic,
+        reservation_ttl: float = RESERVATION_TTL,
     ) -> None:
         if limit < 1 or window <= 0:
             raise ValueError("limit must be >= 1 and window > 0")
@@ -194,7 +199,9 @@ class Pacer:
             return max(self.max_gap, 0.5)
         wait = self.hourly.wait_time("", now)
         if self._last_at is not None:
-            gap = self._gap if conversation == self._last_conv else max(self._gap, self._switch_gap)
+            gap = (
+                self._gap if conversation == self._last_conv else max(self._gap, self._switch_gap)
+            )
             wait = max(wait, self._last_at + gap - now)
         return max(wait, 1e-3) if wait > 0 else 0.0
 

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs import texts
 from dialogs.base import DialogContext, Flow, Step
 from dialogs.events import ConversationKey, InboundMessage, OutboundMessage
+from market.digests import remember_group, touch
 from market.errors import UserFacingError
 from market.notify import discard_notifications, flush_notifications
 from market.settings import MarketSettings
@@ -234,9 +235,10 @@ class DialogEngine:
         text = clean_text(msg.text)
         if msg.is_group:
             # Group chatter is not for dialogs; a job post gets its card (market.group_posts), a
-            # direct @-mention a pointer to private chat.
+            # direct @-mention a pointer to private chat. Groups are remembered for the digest.
             from market.group_posts import handle_group_post
 
+            await remember_group(session, msg.channel, msg.chat_id, "", now)
             card = await handle_group_post(
                 session, channel=msg.channel, chat_id=msg.chat_id, user_id=msg.user_id,
                 sender_name=msg.sender_name, text=text, now=now, tz=s.tz,
@@ -245,6 +247,7 @@ class DialogEngine:
                 return [card]
             return [texts.GROUP_HINT] if msg.mentions_bot else []
 
+        await touch(session, msg.channel, msg.user_id, now)  # active: digests count as read
         states = DialogStateRepository(session)
         row = await states.get(msg.channel, msg.chat_id, msg.user_id)
         out: list[str] = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dialogs import texts
 from dialogs.base import DialogContext, Flow, Step
-from market import orders
+from market import digests, orders
 from storage.repositories import UserRepository
 
 
@@ -19,13 +19,15 @@ async def _worker_id(ctx: DialogContext) -> int | None:
 
 
 async def find_jobs(ctx: DialogContext) -> Step:
-    if await _worker_id(ctx) is None:
+    """找活: the best-fitting open orders for this worker, with why each fits."""
+    uid = await _worker_id(ctx)
+    if uid is None:
         return Step.switch("register_worker", texts.TAKE_NEED_REGISTER)
-    found = await orders.open_orders(ctx.session, limit=5)
+    found = await digests.matches_for(ctx.session, uid, ctx.market, ctx.now)
     if not found:
-        return Step.end(texts.NO_OPEN_JOBS)
-    cards = [orders.order_card(o, ctx.tz) for o in found]
-    return Step.end(texts.OPEN_JOBS_HEAD, *cards)
+        return Step.end(texts.NO_MATCHES)
+    cards = [f"{orders.order_card(m.order, ctx.tz)}\n（{m.why}）" for m in found]
+    return Step.end(texts.MATCHES_HEAD, *cards)
 
 
 async def take(ctx: DialogContext) -> Step:

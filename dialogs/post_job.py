@@ -15,7 +15,7 @@ from dialogs import texts
 from dialogs.base import DialogContext, Flow, State, Step
 from dialogs.fields import read_trades
 from dialogs.jobs import one_shot
-from market import orders
+from market import digests, orders
 from market.money import fen_to_text
 from market.orders import OrderDraft
 from matching.gazetteer import find_town
@@ -212,6 +212,7 @@ async def on_confirm(ctx: DialogContext) -> Step:
     if order.status == "held":
         reasons = "；".join(risk["reasons"]) or "内容需要核实"
         return Step.end(texts.POST_HELD.format(reasons=reasons, hotline=ctx.settings.hotline))
+    await digests.offer_to_priority_workers(ctx.session, order, ctx.market, ctx.now)  # 第七条
     return Step.end(texts.POSTED.format(code=order.code))
 
 
@@ -273,11 +274,19 @@ async def show_applicants(ctx: DialogContext) -> Step:
     listed = await orders.applicants(ctx.session, order.id)
     if not listed:
         return Step.end(texts.APPLICANTS_NONE.format(code=code))
+    # Priority workers (第七条) are listed first; the numbers stay those of application order.
+    worked = await digests.last_work(ctx.session)
+    numbered = [
+        (i, a, w, bool(digests.priority_groups(w, ctx.now, ctx.market, worked.get(w.user_id))))
+        for i, (a, w) in enumerate(listed, 1)
+    ]
+    numbered.sort(key=lambda x: (not x[3], x[0]))
     lines = [
         texts.APPLICANT_LINE.format(
-            n=i, name=w.name, phone=w.phone, status=texts.ASSIGNMENT_LABELS.get(a.status, a.status)
+            n=i, name=w.name + (texts.PRIORITY_MARK if prio else ""), phone=w.phone,
+            status=texts.ASSIGNMENT_LABELS.get(a.status, a.status),
         )
-        for i, (a, w) in enumerate(listed, 1)
+        for i, a, w, prio in numbered
     ]
     return Step.end(texts.APPLICANTS_HEAD.format(code=code) + "\n" + "\n".join(lines))
 

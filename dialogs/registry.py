@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from dialogs import chain, dispute, jobs, menu, post_job, profile, register_employer, register_worker
+from dialogs import (
+    chain,
+    dispute,
+    jobs,
+    menu,
+    post_job,
+    profile,
+    pushes,
+    register_employer,
+    register_worker,
+)
 from dialogs.base import Flow
 
 FLOWS: dict[str, Flow] = {
@@ -16,6 +26,7 @@ FLOWS: dict[str, Flow] = {
         *post_job.FLOWS,
         *chain.FLOWS,
         *dispute.FLOWS,
+        *pushes.FLOWS,
     )
 }
 
@@ -26,7 +37,7 @@ ENTRY: dict[str, str] = {
     "register_employer": register_employer.NAME,
     "profile": profile.NAME,
     "post_job": post_job.NAME,
-    **{name: name for name in ("find_jobs", "my_jobs", "my_orders")},
+    **{name: name for name in ("find_jobs", "my_jobs", "my_orders", "unsubscribe", "subscribe")},
     **{
         name: name
         for name in (
@@ -34,6 +45,7 @@ ENTRY: dict[str, str] = {
             "cancel_order", "change_headcount", "change_start",
             "confirm_price", "propose_price", "sign", "check_in", "complete", "paid", "received",
             "not_received", "rate", "dispute", "report", "case_offer", "case_accept",
+            "still_hiring", "training_signup",
         )
     },
 }

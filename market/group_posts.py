@@ -90,10 +90,18 @@ def _draft(parsed: ParsedPost, text: str, now: datetime, tz: ZoneInfo) -> OrderD
 
 
 async def _employer(
-    session: AsyncSession, channel: str, user_id: str, sender_name: str, parsed: ParsedPost, town: str, now: datetime
+    session: AsyncSession,
+    channel: str,
+    user_id: str,
+    sender_name: str,
+    parsed: ParsedPost,
+    town: str,
+    now: datetime,
 ) -> tuple[int, str, str]:
     """(user id, contact name, phone) of the poster, with a minimal profile when they have none."""
-    user = await UserRepository(session).get_or_create(channel, user_id, sender_name or DEFAULT_CONTACT, now)
+    user = await UserRepository(session).get_or_create(
+        channel, user_id, sender_name or DEFAULT_CONTACT, now
+    )
     profile = await session.get(EmployerProfile, user.id)
     name = (parsed.contact_name or sender_name or DEFAULT_CONTACT)[:32]
     phone = (parsed.phones[0] if parsed.phones else "")[:20]
@@ -130,7 +138,11 @@ async def handle_group_post(
         return None
     draft = _draft(parsed, text, now, tz)
     if draft is None:
-        log.info("group post in %s/%s is a job post without trade or wage; not an order", channel, chat_id)
+        log.info(
+            "group post in %s/%s is a job post without trade or wage; not an order",
+            channel,
+            chat_id,
+        )
         return None
     if await _repost_of(session, text, now) is not None:
         log.info("group post in %s/%s repeats an earlier order; no second card", channel, chat_id)
@@ -143,7 +155,10 @@ async def handle_group_post(
     if held:
         log.warning(
             "group post in %s/%s held for review as order %s: %s",
-            channel, chat_id, order.code, "；".join(parsed.risk.reasons),
+            channel,
+            chat_id,
+            order.code,
+            "；".join(parsed.risk.reasons),
         )
         return None
     lines = [

@@ -38,6 +38,27 @@ class MarketSettings:
     """Hours after the first reminder before the operator is alerted."""
     dispute_respond_hours: int = 24
     """A dispute unresolved this long goes to operator mediation."""
+    # -- matching and pushes (issue 6) --
+    digest_size: int = 5
+    """Orders in a personal digest."""
+    quiet_start: int = 21
+    """No pushes from this hour (local) ..."""
+    quiet_end: int = 6
+    """... until this hour."""
+    weekly_push_budget: int = 10
+    """Pushes (digests, offers, training) per worker per 7 days."""
+    ignored_digest_limit: int = 3
+    """After this many digests in a row without any reply, digests pause until the worker writes."""
+    first_look_minutes: int = 30
+    """Priority workers see a new fitting order this long before everyone else (第七条)."""
+    priority_age: int = 50
+    priority_wait_days: int = 14
+    priority_offers_per_order: int = 5
+    still_hiring_after_hours: int = 48
+    still_hiring_answer_hours: int = 24
+    group_digest_hour: int = 7
+    start_reminder_hours: int = 12
+    sign_reminder_hours: int = 2
     font_paths: tuple[str, ...] = (
         "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
         "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",

@@ -148,3 +148,28 @@ OUTCOME_MEDIATED = "工作人员调解结果：{note}"
 OUTCOME_AMOUNT = "工人应得总工钱 {amount}，已记账。"
 EXPIRED_WORKER = "招工 {code} 已过期，没有成交。回「找活」看别的活。"
 EXPIRED_EMPLOYER = "您的招工 {code} 过了开工时间也没人接，已过期。需要的话回「招工」重新发布。"
+
+# --- digests, offers, reminders, training (issue 6) ---------------------------------------------
+DIGEST_HEAD = "【今日好活】{name}，早上好！适合您的活（回「接 编号」报名）："
+DIGEST_LINE = "{n}. {code} {trade} {wage} {when} {town}\n   {why}"
+DIGEST_TAIL = "不想收推送回「退订」，想再收回「订阅」。"
+PRIORITY_OFFER = (
+    "【优先推荐】{name}，有个适合您的新活，您可以先报名（{minutes} 分钟内只推给您这样的优先对象）：\n{card}\n{why}"
+)
+GROUP_DIGEST_HEAD = "【{service}】今日在招（私聊我回「接 编号」报名，平台免费，不收任何费用）："
+GROUP_DIGEST_TRADE = "▪{trade}：{items}"
+GROUP_DIGEST_ITEM = "{code} {town}{wage}"
+GROUP_DIGEST_TAIL = "热线 {hotline}。招工请私聊我回「招工」。"
+STILL_HIRING = "您的招工 {code}（{trade}）发布有一段时间了，还在招吗？还招回「还招 {code}」，招满了回「取消招工 {code}」。{hours} 小时内不回复会自动下架。"
+STILL_HIRING_OK = "好的，招工 {code} 继续招。"
+EXPIRED_NO_ANSWER_WORKER = "招工 {code} 老板没有确认还招，已下架。回「找活」看别的活。"
+START_REMINDER = "提醒：招工 {code}（{trade}）{when} 开工，地点 {place}。到了回「签到 {code}」。去不了请尽早回「退 {code}」。"
+SIGN_REMINDER = "提醒：招工 {code} 的合同还没签。同意请回复：同意 {sign_code}"
+UNSUBSCRIBED = "已退订每日推送。想再收回「订阅」。"
+SUBSCRIBED = "已订阅，每天 {time} 给您推送合适的活。"
+TRAINING_PUSH = "【{kind}】{title}\n时间：{when}\n地点：{place}{subsidy}\n想参加回「培训报名 {code}」。"
+TRAINING_KINDS = {"training": "免费培训", "fair": "招聘会"}
+TRAINING_SIGNED = "报名成功：{title}（{when}，{place}）。"
+TRAINING_ALREADY = "您已经报过名了。"
+TRAINING_FULL = "名额已满，下次早点报名。"
+NO_SUCH_TRAINING = "没有编号为 {code} 的培训或招聘会。"

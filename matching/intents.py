@@ -27,6 +27,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
     "post_job": ("招工", "招人", "我要招人", "发布", "发招工", "招聘", "要人", "我要招工", "发活"),
     "my_jobs": ("我的活", "我接的活", "我的单", "我接的单", "我报名的"),
     "my_orders": ("我的招工", "我发的", "我发的招工", "我的订单", "招工记录"),
+    "unsubscribe": ("退订", "不要推送", "别推了", "取消订阅", "不要再发了"),
+    "subscribe": ("订阅", "要推送", "恢复推送", "每天推送"),
     "profile": (
         "我的资料", "资料", "个人信息", "我的信息", "查看资料", "修改资料", "改资料", "我的登记",
     ),
@@ -147,6 +149,8 @@ CODE_COMMANDS: dict[str, tuple[str, ...]] = {
     "report": ("举报", "虚假", "骗子", "黑中介"),
     "case_offer": ("方案", "提方案", "我的方案"),
     "case_accept": ("同意方案", "接受方案", "接受"),
+    "still_hiring": ("还招", "还在招", "继续招", "还要人"),
+    "training_signup": ("培训报名", "报名培训", "参加培训", "报名招聘会", "参加招聘会"),
 }
 
 # Commands whose number is a case id (short) rather than an order code (4 digits or more).

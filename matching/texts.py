@@ -36,3 +36,26 @@ RISK_LEVEL_LABELS: Final[dict[str, str]] = {
     "caution": "注意",
     "hold": "待审核",
 }
+
+# --- match explanations (matching.score / matching.digest, issue 6) -----------------------------
+# One short line per offered job: "同镇 · 泥水工 · 日结380 · 今天开工". Placeholders: {town} is a
+# town's short name (夏茂), {yuan} an amount in yuan without the 元 (380, 12.5).
+MATCH_SEP: Final = " · "
+MATCH_SAME_TOWN: Final = "同镇"
+MATCH_IN_TOWN: Final = "{town}"  # one of the worker's several towns, or a whole-county worker
+MATCH_NEIGHBOUR_TOWN: Final = "邻镇{town}"
+MATCH_FAR_TOWN: Final = "{town}"
+MATCH_TOWN_UNKNOWN: Final = "地点待问"
+MATCH_TRADE_LEVEL: Final[dict[str, str]] = {"helper": "{name}(小工)", "skilled": "{name}(大工)"}
+MATCH_WAGE: Final[dict[str, str]] = {
+    "day": "日结{yuan}",
+    "half_day": "半天{yuan}",
+    "hour": "一小时{yuan}",
+    "week": "一周{yuan}",
+    "month": "月薪{yuan}",
+    "piece": "计件{yuan}元",
+    "total": "包干{yuan}",
+}
+MATCH_START_TODAY: Final = "今天开工"
+MATCH_START_TOMORROW: Final = "明天开工"
+MATCH_START_ON: Final = "{month}月{day}日开工"

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    true,
     BigInteger,
     CheckConstraint,
     ForeignKey,
@@ -66,6 +67,16 @@ class WorkerProfile(Base):
     availability: Mapped[str] = mapped_column(String(16), default="any")
     min_wage_fen: Mapped[int] = mapped_column(Integer, default=0)
     min_wage_unit: Mapped[str] = mapped_column(String(16), default="day")
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    gender: Mapped[str | None] = mapped_column(String(8))
+    certificates: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    priority_flags: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    """Set by operators (第七条): low_income, disabled, hard_to_employ."""
+    digest_time: Mapped[str] = mapped_column(String(5), default="06:30", server_default="06:30")
+    subscribed: Mapped[bool] = mapped_column(default=True, server_default=true())
+    ignored_digests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Digests in a row the worker did not react to; at the limit digests pause (订阅 resumes)."""
+    last_active_at: Mapped[datetime | None]
     consent_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -214,6 +225,10 @@ class Order(Base):
     source: Mapped[str] = mapped_column(String(16), default="chat")
     raw_text: Mapped[str] = mapped_column(Text, default="")
     payment_due_hours: Mapped[int] = mapped_column(Integer, default=24)
+    hiring_check_at: Mapped[datetime | None]
+    """When the employer was asked "still hiring?" (还招吗); unanswered → expired."""
+    hiring_confirmed_at: Mapped[datetime | None]
+    """When the employer last said 还招: the order's age for the next check counts from here."""
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -247,6 +262,8 @@ class Assignment(Base):
     """When the wage must be paid; after it an unpaid wage raises the arrears alarm (欠薪预警)."""
     paid_at: Mapped[datetime | None]
     arrears_stage: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    start_reminded_at: Mapped[datetime | None]
+    sign_reminded_at: Mapped[datetime | None]
     """0 none, 1 employer reminded and worker told, 2 escalated to the operator."""
 
 
@@ -390,4 +407,96 @@ class CaseEvent(Base):
     kind: Mapped[str] = mapped_column(String(16))
     amount_fen: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- matching, digests, priority help, training (issue 6) --------------------------------------
+class PushRecord(Base):
+    """Every push a person got (digest, offer, reminder, training): the weekly budget, the
+    once-a-day digest and the statistics read it. The key makes a push happen once."""
+
+    __tablename__ = "push_log"
+    __table_args__ = (UniqueConstraint("key"), Index("ix_push_log_user_day", "user_id", "local_day"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(120))
+    local_day: Mapped[str] = mapped_column(String(10))
+    ref: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JobRun(Base):
+    """One row per scheduled firing: two processes on one database never both run a slot."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job_id", "slot"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(64))
+    slot: Mapped[str] = mapped_column(String(32))
+    runner: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChatGroup(Base):
+    """A group chat the bot is in (web room, Wechaty room, WeCom customer group robot)."""
+
+    __tablename__ = "chat_groups"
+    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(64), default="")
+    town: Mapped[str] = mapped_column(String(16), default="")
+    digest: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PriorityOffer(Base):
+    """A point-to-point offer of an order to a priority worker (第七条), counted per group."""
+
+    __tablename__ = "priority_offers"
+    __table_args__ = (UniqueConstraint("order_id", "worker_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    days_waited: Mapped[int] = mapped_column(Integer, default=0)
+    offered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Training(Base):
+    """A course (第六条) or a job fair (招聘会) published by the operator."""
+
+    __tablename__ = "trainings"
+    __table_args__ = (UniqueConstraint("code"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(12))
+    """training | fair"""
+    title: Mapped[str] = mapped_column(String(100))
+    trades: Mapped[list[str]] = mapped_column(JSON, default=list)
+    towns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    priority_only: Mapped[bool] = mapped_column(default=False)
+    starts_at: Mapped[datetime]
+    place: Mapped[str] = mapped_column(String(100), default="")
+    capacity: Mapped[int] = mapped_column(Integer, default=0)
+    """0 = no limit."""
+    subsidy: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    pushed_at: Mapped[datetime | None]
+
+
+class TrainingSignup(Base):
+    __tablename__ = "training_signups"
+    __table_args__ = (UniqueConstraint("training_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    training_id: Mapped[int] = mapped_column(ForeignKey("trainings.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -39,7 +39,9 @@ class Channels:
     def from_config(cls, cfg: AppConfig) -> Channels:
         ch = cls(cfg)
         if cfg.wechat_oa.enabled:
-            ch.transports["wechat_oa"] = OfficialAccountTransport(cfg.wechat_oa, service_name=cfg.service.name)
+            ch.transports["wechat_oa"] = OfficialAccountTransport(
+                cfg.wechat_oa, service_name=cfg.service.name
+            )
         if cfg.wecom.enabled:
             ch.transports["wecom"] = WeComTransport(cfg.wecom)
         if cfg.wecom_robot.enabled:
@@ -79,7 +81,9 @@ class Channels:
 
         if cfg.wechat_oa.enabled:
             self.callbacks.append(
-                OfficialAccountCallback(cfg.wechat_oa, core("wechat_oa", cfg.wechat_oa, cfg.wechat_oa.scenes))
+                OfficialAccountCallback(
+                    cfg.wechat_oa, core("wechat_oa", cfg.wechat_oa, cfg.wechat_oa.scenes)
+                )
             )
         if cfg.wecom.enabled:
             self.callbacks.append(WeComCallback(cfg.wecom, core("wecom", cfg.wecom, None)))

@@ -155,7 +155,9 @@ class _TokenApi:
     ) -> dict[str, Any]:
         for attempt in (1, 2):
             token = await self.token.get()
-            result = await self.http.request("POST", path, params={"access_token": token}, body=body)
+            result = await self.http.request(
+                "POST", path, params={"access_token": token}, body=body
+            )
             try:
                 return _check(result, path)
             except WeChatApiError as exc:
@@ -174,7 +176,9 @@ class _TokenApi:
 class OfficialAccountApi(_TokenApi):
     """公众号: access token, 客服消息 (custom/send) and 模板消息 (template/send)."""
 
-    def __init__(self, http: HttpJson, appid: str, secret: str, *, stable_token: bool = False) -> None:
+    def __init__(
+        self, http: HttpJson, appid: str, secret: str, *, stable_token: bool = False
+    ) -> None:
         super().__init__(http)
         self.appid = appid
         self.secret = secret
@@ -182,18 +186,28 @@ class OfficialAccountApi(_TokenApi):
 
     async def _fetch_token(self) -> tuple[str, float]:
         if not (self.appid and self.secret):
-            raise WeChatApiError(41002, "no appid/secret configured (WECHAT_OA_APPID/SECRET)", api="token")
+            raise WeChatApiError(
+                41002, "no appid/secret configured (WECHAT_OA_APPID/SECRET)", api="token"
+            )
         if self.stable_token:
             result = await self.http.request(
                 "POST",
                 "/cgi-bin/stable_token",
-                body={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+                body={
+                    "grant_type": "client_credential",
+                    "appid": self.appid,
+                    "secret": self.secret,
+                },
             )
         else:
             result = await self.http.request(
                 "GET",
                 "/cgi-bin/token",
-                params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+                params={
+                    "grant_type": "client_credential",
+                    "appid": self.appid,
+                    "secret": self.secret,
+                },
             )
         _check(result, "/cgi-bin/token")
         token = str(result.get("access_token") or "")
@@ -241,7 +255,9 @@ class WeComApi(_TokenApi):
     async def _fetch_token(self) -> tuple[str, float]:
         if not (self.corp_id and self.secret and self.agent_id is not None):
             raise WeChatApiError(
-                41004, "no corpsecret/agent id configured (WECOM_SECRET/WECOM_AGENT_ID)", api="gettoken"
+                41004,
+                "no corpsecret/agent id configured (WECOM_SECRET/WECOM_AGENT_ID)",
+                api="gettoken",
             )
         result = await self.http.request(
             "GET", "/cgi-bin/gettoken", params={"corpid": self.corp_id, "corpsecret": self.secret}
@@ -267,7 +283,9 @@ class WeComApi(_TokenApi):
         }
         result = await self.call("/cgi-bin/message/send", body, before_retry=before_retry)
         if result.get("invaliduser"):
-            raise WeChatApiError(81013, f"invalid user {result['invaliduser']}", api="/cgi-bin/message/send")
+            raise WeChatApiError(
+                81013, f"invalid user {result['invaliduser']}", api="/cgi-bin/message/send"
+            )
         return result
 
 
@@ -277,7 +295,9 @@ class RobotWebhook:
     def __init__(self, http: HttpJson) -> None:
         self.http = http
 
-    async def send_text(self, key: str, text: str, mentioned_mobiles: list[str] | None = None) -> None:
+    async def send_text(
+        self, key: str, text: str, mentioned_mobiles: list[str] | None = None
+    ) -> None:
         content: dict[str, Any] = {"content": text}
         if mentioned_mobiles:
             content["mentioned_mobile_list"] = list(mentioned_mobiles)
@@ -297,7 +317,7 @@ class RobotWebhook:
 
 
 def split_utf8(text: str, max_bytes: int) -> list[str]:
-    """Split ``text`` into pieces of at most ``max_bytes`` UTF-8 bytes, at line ends when possible."""
+    """Split ``text`` into pieces of at most ``max_bytes`` UTF-8 bytes, at line ends if it can."""
     if len(text.encode("utf-8")) <= max_bytes:
         return [text]
     pieces: list[str] = []

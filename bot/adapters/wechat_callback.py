@@ -11,13 +11,15 @@ One POST, in order (reference reliability §1.2 and §7.1):
    records the message id (``MsgId``; events: ``FromUserName + CreateTime + Event + EventKey``)
    under a unique key, runs the dialog and writes every reply to the outbox — so WeChat's 3
    tries within 5 s have one effect, even when they overlap;
-5. if that finished inside ``passive_reply_seconds``, the person's queued outbox rows (this
-   message's replies, plus anything still waiting for them, e.g. a push that missed the
-   客服 window) are claimed with a conditional ``UPDATE … WHERE status='queued'`` and returned as
-   the passive reply — a row is either in this HTTP answer or with the outbox sender, never both;
-   otherwise the answer is ``success`` and the outbox sender delivers through 客服消息 / the app
-   API. Rows of this channel are left alone by the sender for ``passive_reply_seconds + 1`` s
-   (its ``hold_seconds``) so the free, instant passive reply normally wins.
+5. the passive reply is claimed *inside that same transaction*, just before it commits: the
+   person's queued outbox rows (this message's replies and notifications, plus anything still
+   waiting for them, e.g. a push that missed the 客服 window) are marked sent with one
+   conditional ``UPDATE … WHERE status='queued' RETURNING`` and become the XML answer — a row is
+   either in this HTTP answer or with the outbox sender, never both. If the dialog is still
+   running when ``passive_reply_seconds`` is up, the answer is ``success`` at once, nothing is
+   claimed, and the outbox sender delivers through 客服消息 / the app API. The sender leaves this
+   channel's fresh rows alone for ``passive_reply_seconds + 1`` s (its ``hold_seconds``) so the
+   free, instant passive reply normally wins.
 
 A repeated delivery answers with the same passive text again (the rows it sent are found by their
 idempotency keys): WeChat only retries when it did not get the first answer.
@@ -45,8 +47,8 @@ from bot.adapters import wechat_texts
 from bot.config import _CallbackConfig
 from dialogs.engine import DialogEngine, HandleResult
 from dialogs.events import InboundMessage
-from storage.db import BEFORE_COMMIT, Database, before_commit
 from storage.base import UTCDateTime
+from storage.db import BEFORE_COMMIT, Database, before_commit
 from storage.models import OutboxRow
 from storage.repositories import InboundRepository, OutboxRepository
 
@@ -269,17 +271,24 @@ class CallbackCore:
             if said:
                 return Incoming(account, user, dedupe, Action("engine", said))
             return Incoming(
-                account, user, dedupe,
+                account,
+                user,
+                dedupe,
                 Action("reply", wechat_texts.VOICE_NOT_RECOGNISED.format(hotline=self.hotline)),
             )
         return Incoming(
-            account, user, dedupe, Action("reply", wechat_texts.UNSUPPORTED.format(hotline=self.hotline))
+            account,
+            user,
+            dedupe,
+            Action("reply", wechat_texts.UNSUPPORTED.format(hotline=self.hotline)),
         )
 
     def _event_action(self, event: str, key: str, f: dict[str, str]) -> Action:
         if event == "subscribe":
             scene = key.removeprefix("qrscene_") if key.startswith("qrscene_") else ""
-            return Action("engine", self.scenes.get(scene, self.menu.get("MENU", "菜单")), welcome=True)
+            return Action(
+                "engine", self.scenes.get(scene, self.menu.get("MENU", "菜单")), welcome=True
+            )
         if event == "scan":
             command = self.scenes.get(key)
             return Action("engine", command) if command else Action("ignore")
@@ -290,7 +299,9 @@ class CallbackCore:
         if event == "templatesendjobfinish":
             status = f.get("Status", "")
             if status != "success":
-                log.warning("template message to %s finished with %s", f.get("FromUserName"), status)
+                log.warning(
+                    "template message to %s finished with %s", f.get("FromUserName"), status
+                )
         return Action("ignore")  # view, location, enter_agent, templatesendjobfinish, …
 
     # -- processing ----------------------------------------------------------------------------
@@ -300,15 +311,26 @@ class CallbackCore:
             return None
         passive = _Passive()
         work = asyncio.ensure_future(self._effect(inc, passive))
-        done, _ = await asyncio.wait({work}, timeout=self.cfg.passive_reply_seconds)
+        try:
+            done, _ = await asyncio.wait({work}, timeout=self.cfg.passive_reply_seconds)
+        except asyncio.CancelledError:  # the HTTP request went away: the sender delivers
+            if passive.state == "waiting":
+                passive.state = "gave_up"
+            self._late.add(work)
+            work.add_done_callback(self._late_done)
+            raise
         if not done:
             if passive.state == "waiting":
                 # Too slow for the 5-second window: answer now; the rows stay with the sender.
                 passive.state = "gave_up"
                 self._late.add(work)
                 work.add_done_callback(self._late_done)
-                log.info("%s %s: slower than %.1fs, replying by API", self.channel, inc.dedupe_key,
-                         self.cfg.passive_reply_seconds)
+                log.info(
+                    "%s %s: slower than %.1fs, replying by API",
+                    self.channel,
+                    inc.dedupe_key,
+                    self.cfg.passive_reply_seconds,
+                )
                 return None
             await asyncio.wait({work})  # rows are being claimed for this answer: finish it
         duplicate = work.result()  # raises: the caller answers 500 and WeChat tries again
@@ -419,7 +441,12 @@ class CallbackCore:
             .execution_options(synchronize_session=False)
         )
         if result.rowcount:
-            log.info("%s: %s unfollowed; %s queued message(s) dropped", self.channel, user, result.rowcount)
+            log.info(
+                "%s: %s unfollowed; %s queued message(s) dropped",
+                self.channel,
+                user,
+                result.rowcount,
+            )
 
     async def _claim(self, session: AsyncSession, user: str) -> list[str]:
         """Mark the person's deliverable queued rows sent (they go in this HTTP answer); their
@@ -427,7 +454,9 @@ class CallbackCore:
         sender has claimed meanwhile is left to the sender."""
         now = self.clock()
         got = (
-            await session.execute(_CLAIM, {"p_channel": self.channel, "p_chat": user, "p_now": now})
+            await session.execute(
+                _CLAIM, {"p_channel": self.channel, "p_chat": user, "p_now": now}
+            )
         ).all()
         if not got:
             return []
@@ -446,7 +475,9 @@ class CallbackCore:
             await session.execute(_UNCLAIM, [{"p_row": i} for i in overflow])
         return texts
 
-    async def claim_passive(self, user: str, dedupe_key: str, *, duplicate: bool) -> list[str] | None:
+    async def claim_passive(
+        self, user: str, dedupe_key: str, *, duplicate: bool
+    ) -> list[str] | None:
         """In a transaction of its own (a repeated delivery): rows still waiting for the person,
         or else what the first delivery answered."""
         async with self.db.transaction() as session:

@@ -113,7 +113,9 @@ class OfficialAccountCallback:
             return web.Response(status=500, text="try again")
         if not texts:
             return web.Response(text="success")
-        xml = text_reply_xml(to_user=incoming.user, from_user=incoming.account, content=join_replies(texts))
+        xml = text_reply_xml(
+            to_user=incoming.user, from_user=incoming.account, content=join_replies(texts)
+        )
         if encrypted:
             assert self.crypto is not None
             xml = self.crypto.encrypt_message(xml, nonce, str(int(time.time())))
@@ -139,7 +141,9 @@ class OfficialAccountTransport:
     channel = CHANNEL
     transactional = False
 
-    def __init__(self, cfg: WechatOAConfig, *, service_name: str = "", api: OfficialAccountApi | None = None) -> None:
+    def __init__(
+        self, cfg: WechatOAConfig, *, service_name: str = "", api: OfficialAccountApi | None = None
+    ) -> None:
         self.cfg = cfg
         self.service_name = service_name
         self.api = api or OfficialAccountApi(
@@ -185,7 +189,10 @@ class OfficialAccountTransport:
         async def again() -> None:
             self._slot(row)
 
-        if row.id in self._by_template:
+        push_key = row.idempotency_key.removeprefix("notify:")
+        if self.cfg.template_id and (
+            row.id in self._by_template or push_key.startswith(self.cfg.template_for_keys)
+        ):
             await self._send_template(row, again)
             return
         pieces = split_utf8(row.text, TEXT_MAX_BYTES)
@@ -231,8 +238,12 @@ class OfficialAccountTransport:
         code = exc.errcode
         if code in THROTTLE:
             self.pause.pause(self.cfg.pause_on_throttle_seconds)
-            log.warning("公众号 %s throttled (%s): channel paused %.0fs", via, code,
-                        self.cfg.pause_on_throttle_seconds)
+            log.warning(
+                "公众号 %s throttled (%s): channel paused %.0fs",
+                via,
+                code,
+                self.cfg.pause_on_throttle_seconds,
+            )
             return DeliveryError(str(exc), retry_after=self.cfg.pause_on_throttle_seconds)
         if code in OUT_OF_WINDOW:
             return DeliveryError(

@@ -79,7 +79,9 @@ class WechatyBridge:
         await self.close()
         client = self.client_factory()
         try:
-            await client.connect(self.cfg.endpoint, self.cfg.token, timeout=self.cfg.connect_timeout_seconds)
+            await client.connect(
+                self.cfg.endpoint, self.cfg.token, timeout=self.cfg.connect_timeout_seconds
+            )
             self_id = await client.wait_login(timeout=self.cfg.login_timeout_seconds)
         except BaseException:
             await client.close()
@@ -113,7 +115,9 @@ class WechatyBridge:
                     break
                 raise WechatyConnectionError("the Wechaty event stream ended")
             except (WechatyLoggedOut, WechatyAuthError, WechatyError, OSError) as exc:
-                log.error("WECHATY DOWN (%s): %s; reconnecting in %.0fs", type(exc).__name__, exc, delay)
+                log.error(
+                    "WECHATY DOWN (%s): %s; reconnecting in %.0fs", type(exc).__name__, exc, delay
+                )
                 await self.close()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=delay)
@@ -124,7 +128,9 @@ class WechatyBridge:
         age = self.wall_clock() - m.timestamp
         if age > self.cfg.max_message_age_seconds:
             self.skipped_old += 1
-            log.info("wechaty: message %s is %.0fs old (replayed?); not answered", m.message_id, age)
+            log.info(
+                "wechaty: message %s is %.0fs old (replayed?); not answered", m.message_id, age
+            )
             return
         msg = InboundMessage(
             channel=CHANNEL,
@@ -157,7 +163,9 @@ class WechatyTransport:
     channel = CHANNEL
     transactional = False
 
-    def __init__(self, cfg: WechatyConfig, bridge: WechatyBridge | None, pacer: Pacer | None = None) -> None:
+    def __init__(
+        self, cfg: WechatyConfig, bridge: WechatyBridge | None, pacer: Pacer | None = None
+    ) -> None:
         self.cfg = cfg
         self.bridge = bridge
         self.pacer = pacer or Pacer(
@@ -183,7 +191,9 @@ class WechatyTransport:
     async def _deliver(self, row: OutboxRow) -> None:
         client = self.bridge.client if self.bridge is not None else None
         if client is None or not client.logged_in:
-            raise DeliveryDeferred("Wechaty gateway not connected or not logged in", retry_after=NOT_READY_RETRY)
+            raise DeliveryDeferred(
+                "Wechaty gateway not connected or not logged in", retry_after=NOT_READY_RETRY
+            )
         wait = self._admission.take(row.id, row.chat_id)
         if wait > 0:
             raise DeliveryDeferred("pacing", retry_after=wait)

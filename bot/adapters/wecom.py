@@ -97,7 +97,9 @@ class WeComCallback:
             return web.Response(status=500, text="try again")
         if not texts:
             return web.Response(text="")  # WeCom: HTTP 200 with an empty body means "received"
-        xml = text_reply_xml(to_user=incoming.user, from_user=incoming.account, content=join_replies(texts))
+        xml = text_reply_xml(
+            to_user=incoming.user, from_user=incoming.account, content=join_replies(texts)
+        )
         enc = self.crypto.encrypt_message(xml, q.get("nonce", ""), str(int(time.time())))
         return web.Response(text=enc, content_type="application/xml", charset="utf-8")
 
@@ -121,7 +123,10 @@ class WeComTransport:
     def __init__(self, cfg: WecomConfig, api: WeComApi | None = None) -> None:
         self.cfg = cfg
         self.api = api or WeComApi(
-            HttpJson(cfg.api_base, timeout=cfg.request_timeout_seconds), cfg.corp_id, cfg.secret, cfg.agent_id
+            HttpJson(cfg.api_base, timeout=cfg.request_timeout_seconds),
+            cfg.corp_id,
+            cfg.secret,
+            cfg.agent_id,
         )
         self.hold_seconds = cfg.passive_reply_seconds + 1.0
         self.limits = Limits(
@@ -159,7 +164,9 @@ class WeComTransport:
     async def _deliver(self, row: OutboxRow) -> None:
         paused = self.pause.remaining()
         if paused > 0:
-            raise DeliveryDeferred("企业微信 API paused after a throttle error", retry_after=paused)
+            raise DeliveryDeferred(
+                "企业微信 API paused after a throttle error", retry_after=paused
+            )
 
         async def again() -> None:
             self._slot(row)
@@ -170,7 +177,9 @@ class WeComTransport:
             try:
                 await self.api.send_text(row.chat_id, pieces[i], before_retry=again)
             except WeChatApiError as exc:
-                raise _classify(exc, self.pause, self.cfg.pause_on_throttle_seconds, "企业微信 app") from None
+                raise _classify(
+                    exc, self.pause, self.cfg.pause_on_throttle_seconds, "企业微信 app"
+                ) from None
             except ApiUnavailable as exc:
                 raise DeliveryError(str(exc)) from None
             self._progress[row.id] = i + 1
@@ -189,7 +198,9 @@ class WeComRobotTransport:
 
     def __init__(self, cfg: WecomRobotConfig, webhook: RobotWebhook | None = None) -> None:
         self.cfg = cfg
-        self.webhook = webhook or RobotWebhook(HttpJson(cfg.api_base, timeout=cfg.request_timeout_seconds))
+        self.webhook = webhook or RobotWebhook(
+            HttpJson(cfg.api_base, timeout=cfg.request_timeout_seconds)
+        )
         self.window = SlidingWindow(cfg.per_minute, cfg.window_seconds)
         self._admission = Admission(self.window)
         self.pauses: dict[str, Pause] = {}
@@ -210,7 +221,9 @@ class WeComRobotTransport:
     async def _deliver(self, row: OutboxRow) -> None:
         key = self.cfg.robots.get(row.chat_id)
         if not key:
-            raise DeliveryError(f"no webhook key for robot {row.chat_id!r} (WECOM_ROBOT_KEYS)", retry=False)
+            raise DeliveryError(
+                f"no webhook key for robot {row.chat_id!r} (WECOM_ROBOT_KEYS)", retry=False
+            )
         pause = self._pause(row.chat_id)
         if pause.remaining() > 0:
             raise DeliveryDeferred(f"robot {row.chat_id} paused", retry_after=pause.remaining())
@@ -221,7 +234,9 @@ class WeComRobotTransport:
             try:
                 await self.webhook.send_text(key, pieces[i])
             except WeChatApiError as exc:
-                raise _classify(exc, pause, self.cfg.pause_on_throttle_seconds, f"robot {row.chat_id}") from None
+                raise _classify(
+                    exc, pause, self.cfg.pause_on_throttle_seconds, f"robot {row.chat_id}"
+                ) from None
             except ApiUnavailable as exc:
                 raise DeliveryError(str(exc).replace(key, "***")) from None
             self._progress[row.id] = i + 1

@@ -45,7 +45,9 @@ async def count(services: Services, model, **where) -> int:  # type: ignore[no-u
 class Person:
     """One WeChat user talking to the 公众号 through the simulator."""
 
-    def __init__(self, http: aiohttp.ClientSession, base: str, sim: OfficialAccountSim, openid: str):
+    def __init__(
+        self, http: aiohttp.ClientSession, base: str, sim: OfficialAccountSim, openid: str
+    ):
         self.http, self.url, self.sim, self.openid = http, base + PATH, sim, openid
 
     async def send(self, req) -> str:  # type: ignore[no-untyped-def]
@@ -87,7 +89,9 @@ async def test_url_verification_and_bad_signatures_have_no_effect(db_url, db, cl
 async def test_worker_registers_by_chat(db_url, db, clock, safe_mode) -> None:
     env = oa_env(WECHAT_OA_AES_KEY=AES_KEY) if safe_mode else oa_env()
     cfg = channel_config(db_url, **env)
-    sim = OfficialAccountSim(token=OA_TOKEN, appid=OA_APPID, encoding_aes_key=AES_KEY, safe_mode=safe_mode)
+    sim = OfficialAccountSim(
+        token=OA_TOKEN, appid=OA_APPID, encoding_aes_key=AES_KEY, safe_mode=safe_mode
+    )
     async with running_services(cfg, db, clock) as services, serving_services(services) as base:
         async with aiohttp.ClientSession() as http:
             me = Person(http, base, sim, "oWorker_Zhang_000000000001")
@@ -105,7 +109,12 @@ async def test_worker_registers_by_chat(db_url, db, clock, safe_mode) -> None:
     async with services.db.reader() as s:
         [w] = (await s.execute(select(WorkerProfile))).scalars().all()
         ident = (await s.execute(select(Identity))).scalar_one()
-    assert (w.name, w.phone, w.trades, w.towns) == ("张师傅", "13905981234", ["mason", "tiler"], ["夏茂镇", "高砂镇"])
+    assert (w.name, w.phone, w.trades, w.towns) == (
+        "张师傅",
+        "13905981234",
+        ["mason", "tiler"],
+        ["夏茂镇", "高砂镇"],
+    )
     assert (ident.channel, ident.external_id) == ("wechat_oa", me.openid)
     # every answer went out in the passive reply: nothing left for the 客服消息 API
     assert await count(services, InboundRecord) == 7
@@ -142,27 +151,44 @@ async def test_voice_events_and_other_media(db_url, db, clock) -> None:
             assert await new.send(ev) == first  # WeChat's retry: same answer, no second effect
             # a QR code for workers starts registration straight away
             qr = Person(http, base, sim, "oQr_000000000000000000001")
-            got = await qr.send(sim.event(qr.openid, "subscribe", "qrscene_worker", create_time=1764115301))
+            got = await qr.send(
+                sim.event(qr.openid, "subscribe", "qrscene_worker", create_time=1764115301)
+            )
             assert "欢迎关注" in got and "回 1 同意并开始" in got
             # menu clicks are commands
-            assert "怎么用" in await new.send(sim.event(new.openid, "CLICK", "HELP", create_time=1764115302))
-            assert await new.send(sim.event(new.openid, "VIEW", "http://x", create_time=1764115303)) == ""
+            assert "怎么用" in await new.send(
+                sim.event(new.openid, "CLICK", "HELP", create_time=1764115302)
+            )
+            assert (
+                await new.send(sim.event(new.openid, "VIEW", "http://x", create_time=1764115303))
+                == ""
+            )
             # unsubscribe: no answer, and nothing queued for that person is sent any more
             async with services.db.transaction() as s:
                 from storage.repositories import OutboxRepository
 
                 await OutboxRepository(s).enqueue(
-                    channel="wechat_oa", chat_id=new.openid, text="明天的活", idempotency_key="t:1", now=clock()
+                    channel="wechat_oa",
+                    chat_id=new.openid,
+                    text="明天的活",
+                    idempotency_key="t:1",
+                    now=clock(),
                 )
-            assert await new.send(sim.event(new.openid, "unsubscribe", create_time=1764115304)) == ""
+            assert (
+                await new.send(sim.event(new.openid, "unsubscribe", create_time=1764115304)) == ""
+            )
     assert await count(services, OutboxRow, status="dead", chat_id=new.openid) == 1
-    assert await count(services, InboundRecord, chat_id=new.openid) == 3  # subscribe, CLICK, unsubscribe
+    assert (
+        await count(services, InboundRecord, chat_id=new.openid) == 3
+    )  # subscribe, CLICK, unsubscribe
 
 
 async def test_hostile_xml_rejected_quickly_without_effect(db_url, db, clock) -> None:
     cfg = channel_config(db_url, **oa_env(WECHAT_OA_AES_KEY=AES_KEY))
     plain = OfficialAccountSim(token=OA_TOKEN, appid=OA_APPID)
-    safe = OfficialAccountSim(token=OA_TOKEN, appid=OA_APPID, encoding_aes_key=AES_KEY, safe_mode=True)
+    safe = OfficialAccountSim(
+        token=OA_TOKEN, appid=OA_APPID, encoding_aes_key=AES_KEY, safe_mode=True
+    )
     async with running_services(cfg, db, clock) as services, serving_services(services) as base:
         async with aiohttp.ClientSession() as http:
             for name, build in sorted(payloads.ALL_ENTITY_ATTACKS.items()):
@@ -201,10 +227,15 @@ async def test_slow_answer_is_success_then_customer_service_message(db_url, db, 
     as a 客服消息 through the (fake, loopback) API, exactly once, with a fresh access token."""
     fake = FakeWeChatApi(appid=OA_APPID, secret=OA_SECRET)
     async with serving(fake.app()) as api_base:
-        cfg = channel_config(db_url, **oa_env(WECHAT_OA_SECRET=OA_SECRET, WECHAT_API_BASE=api_base))
+        cfg = channel_config(
+            db_url, **oa_env(WECHAT_OA_SECRET=OA_SECRET, WECHAT_API_BASE=api_base)
+        )
         cfg = with_section(cfg, "wechat_oa", passive_reply_seconds=0.2)
         sim = OfficialAccountSim(token=OA_TOKEN, appid=OA_APPID)
-        async with running_services(cfg, db, clock) as services, serving_services(services) as base:
+        async with (
+            running_services(cfg, db, clock) as services,
+            serving_services(services) as base,
+        ):
             real_handle = services.engine.handle
 
             async def slow_handle(msg, **kw):  # type: ignore[no-untyped-def]
@@ -236,15 +267,23 @@ async def test_waiting_push_is_delivered_in_the_next_passive_reply(db_url, db, c
     with the answer, and the sender never sends it a second time."""
     fake = FakeWeChatApi(appid=OA_APPID, secret=OA_SECRET, fault_rate=1.0, faults=("45015",))
     async with serving(fake.app()) as api_base:
-        cfg = channel_config(db_url, **oa_env(WECHAT_OA_SECRET=OA_SECRET, WECHAT_API_BASE=api_base))
+        cfg = channel_config(
+            db_url, **oa_env(WECHAT_OA_SECRET=OA_SECRET, WECHAT_API_BASE=api_base)
+        )
         sim = OfficialAccountSim(token=OA_TOKEN, appid=OA_APPID)
         openid = "oPush_0000000000000000001"
-        async with running_services(cfg, db, clock) as services, serving_services(services) as base:
+        async with (
+            running_services(cfg, db, clock) as services,
+            serving_services(services) as base,
+        ):
             async with services.db.transaction() as s:
                 from storage.repositories import OutboxRepository
 
                 await OutboxRepository(s).enqueue(
-                    channel="wechat_oa", chat_id=openid, text="【招工 1234】明天采茶", idempotency_key="push:1",
+                    channel="wechat_oa",
+                    chat_id=openid,
+                    text="【招工 1234】明天采茶",
+                    idempotency_key="push:1",
                     now=clock(),
                 )
             clock.advance(seconds=10)
@@ -260,3 +299,35 @@ async def test_waiting_push_is_delivered_in_the_next_passive_reply(db_url, db, c
             assert await services.sender.run_until_idle() == 0
     assert fake.delivered == []
     assert await count(services, OutboxRow, status="sent") == 2
+
+
+async def test_pushes_go_by_template_message(db_url, db, clock) -> None:
+    """A digest (a push, not an answer) goes straight to the approved template; an ordinary
+    reply that finds the 客服 window closed (45015) falls back to it too."""
+    fake = FakeWeChatApi(appid=OA_APPID, secret=OA_SECRET)
+    async with serving(fake.app()) as api_base:
+        cfg = channel_config(
+            db_url, **oa_env(WECHAT_OA_SECRET=OA_SECRET, WECHAT_API_BASE=api_base)
+        )
+        cfg = with_section(
+            cfg,
+            "wechat_oa",
+            template_id="TPL_DIGEST",
+            template_fields={"first": "{title}", "keyword1": "{text}"},
+        )
+        async with running_services(cfg, db, clock) as services:
+            from storage.repositories import OutboxRepository
+
+            async with services.db.transaction() as s:
+                await OutboxRepository(s).enqueue(
+                    channel="wechat_oa",
+                    chat_id="oDigest_000000000000000001",
+                    text="今天适合您的活\n【招工 1234】采茶",
+                    idempotency_key="notify:digest:7:2026-11-26",
+                    now=clock(),
+                )
+            clock.advance(seconds=10)
+            assert await services.sender.run_until_idle() == 1
+    [(api, to, data)] = fake.delivered
+    assert (api, to) == ("oa_template", "oDigest_000000000000000001")
+    assert "今天适合您的活" in data and "【招工 1234】采茶" in data

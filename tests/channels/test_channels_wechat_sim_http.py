@@ -42,10 +42,15 @@ async def _count(services, model) -> int:  # type: ignore[no-untyped-def]
 async def test_simulator_drives_both_callbacks_of_one_deployment(db_url, db, clock) -> None:
     cfg = channel_config(db_url, **ENV)
     oa = OfficialAccountSim(token=OA_TOKEN, appid=OA_APPID)
-    safe = OfficialAccountSim(token=OA_TOKEN, appid=OA_APPID, encoding_aes_key=AES_KEY, safe_mode=True)
+    safe = OfficialAccountSim(
+        token=OA_TOKEN, appid=OA_APPID, encoding_aes_key=AES_KEY, safe_mode=True
+    )
     wc = WeComSim(token=OA_TOKEN, corp_id=CORP_ID, encoding_aes_key=AES_KEY)
     async with running_services(cfg, db, clock) as services, serving_services(services) as base:
-        assert services.channels is not None and services.channels.enabled == ["wechat_oa", "wecom"]
+        assert services.channels is not None and services.channels.enabled == [
+            "wechat_oa",
+            "wecom",
+        ]
         async with aiohttp.ClientSession() as s:
             req, echo = oa.verification()
             assert (await deliver(s, base + "/wechat/oa", req)).text == echo
@@ -91,7 +96,9 @@ async def test_wechat_retries_of_a_slow_message_have_one_effect(db_url, db, cloc
 
 
 @pytest.mark.slow
-async def test_ten_thousand_replayed_callbacks_have_exactly_ten_thousand_effects(db_url, db, clock) -> None:
+async def test_ten_thousand_replayed_callbacks_have_exactly_ten_thousand_effects(
+    db_url, db, clock
+) -> None:
     n, dup_share, users, concurrency = 10_000, 0.2, 500, 24
     cfg = channel_config(db_url, **ENV)
     oa = OfficialAccountSim(token=OA_TOKEN, appid=OA_APPID)
@@ -109,7 +116,9 @@ async def test_ten_thousand_replayed_callbacks_have_exactly_ten_thousand_effects
             async def worker() -> None:
                 while not queue.empty():
                     batch = queue.get_nowait()
-                    results = await asyncio.gather(*(deliver(s, base + "/wechat/oa", r) for r in batch))
+                    results = await asyncio.gather(
+                        *(deliver(s, base + "/wechat/oa", r) for r in batch)
+                    )
                     statuses.extend(r.status for r in results)
 
             await asyncio.gather(*(worker() for _ in range(concurrency)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import re
 import subprocess
@@ -37,8 +38,15 @@ def wechaty_config(db_url: str, endpoint: str, token: str):  # type: ignore[no-u
         WECHATY_PUPPET_SERVICE_TOKEN=token,
     )
     cfg = with_section(
-        cfg, "wechaty", min_gap_seconds=MIN_GAP, max_gap_seconds=MAX_GAP, switch_min_gap_seconds=SWITCH_MIN,
-        switch_max_gap_seconds=SWITCH_MAX, max_per_hour=500, login_timeout_seconds=5, connect_timeout_seconds=5,
+        cfg,
+        "wechaty",
+        min_gap_seconds=MIN_GAP,
+        max_gap_seconds=MAX_GAP,
+        switch_min_gap_seconds=SWITCH_MIN,
+        switch_max_gap_seconds=SWITCH_MAX,
+        max_per_hour=500,
+        login_timeout_seconds=5,
+        connect_timeout_seconds=5,
     )
     return with_section(cfg, "outbox", poll_seconds=0.05)
 
@@ -74,7 +82,11 @@ async def test_group_post_card_private_take_and_pace(gateway, db_url, db) -> Non
     async def dm(who: str, text: str) -> str:
         await gateway.command("contact_say", **{"from": who}, text=text)
         ev = await gateway.wait(
-            lambda e: e.get("event") == "bot_say" and e["kind"] == "contact" and e["conversation_id"] == who
+            lambda e: (
+                e.get("event") == "bot_say"
+                and e["kind"] == "contact"
+                and e["conversation_id"] == who
+            )
         )
         said.append(ev)
         return ev["text"]
@@ -82,8 +94,12 @@ async def test_group_post_card_private_take_and_pace(gateway, db_url, db) -> Non
     cfg = wechaty_config(db_url, gateway.endpoint, gateway.token)
     async with running_bridge(cfg, db) as services:
         # 1. an employer's job post in the room: one card, phone masked, employer mentioned
-        await gateway.command("room_say", room=gateway.room_id, **{"from": "employer_wang"}, text=JOB_POST)
-        card = await gateway.wait(lambda e: e.get("event") == "bot_say" and e["kind"] == "room", 15)
+        await gateway.command(
+            "room_say", room=gateway.room_id, **{"from": "employer_wang"}, text=JOB_POST
+        )
+        card = await gateway.wait(
+            lambda e: e.get("event") == "bot_say" and e["kind"] == "room", 15
+        )
         said.append(card)
         assert card["conversation_id"] == gateway.room_id
         assert card["mention_ids"] == ["employer_wang"]
@@ -93,13 +109,22 @@ async def test_group_post_card_private_take_and_pace(gateway, db_url, db) -> Non
         code = re.search(r"接 (\d{4,8})", card["text"]).group(1)  # type: ignore[union-attr]
 
         # 2. chatter, a fraud-screened post and a repost in another group: silence
-        await gateway.command("room_say", room=gateway.room_id, **{"from": "worker_chen"}, text="有人去吗")
-        await gateway.command("room_say", room=gateway.room_id, **{"from": "worker_chen"}, text=SCAM_POST)
+        await gateway.command(
+            "room_say", room=gateway.room_id, **{"from": "worker_chen"}, text="有人去吗"
+        )
+        await gateway.command(
+            "room_say", room=gateway.room_id, **{"from": "worker_chen"}, text=SCAM_POST
+        )
         room2 = f"xiamao_{uuid.uuid4().hex[:8]}@chatroom"
         await gateway.command(
-            "add_room", id=room2, topic="夏茂零工群", member_ids=["bot_shaxian_gig", "employer_wang", "worker_li"]
+            "add_room",
+            id=room2,
+            topic="夏茂零工群",
+            member_ids=["bot_shaxian_gig", "employer_wang", "worker_li"],
         )
-        await gateway.command("room_say", room=room2, **{"from": "employer_wang"}, text="【转】" + JOB_POST)
+        await gateway.command(
+            "room_say", room=room2, **{"from": "employer_wang"}, text="【转】" + JOB_POST
+        )
         assert await quiet(gateway) == []
 
         # 3. a worker registers in private chat, then takes the job with 接 CODE
@@ -112,7 +137,9 @@ async def test_group_post_card_private_take_and_pace(gateway, db_url, db) -> Non
         assert "登记好了" in await dm("worker_li", "100")
         await gateway.command("contact_say", **{"from": "worker_li"}, text=f"接 {code}")
         notes = [
-            await gateway.wait(lambda e: e.get("event") == "bot_say" and e["kind"] == "contact", 15)
+            await gateway.wait(
+                lambda e: e.get("event") == "bot_say" and e["kind"] == "contact", 15
+            )
             for _ in range(2)
         ]
         said.extend(notes)
@@ -126,20 +153,23 @@ async def test_group_post_card_private_take_and_pace(gateway, db_url, db) -> Non
             orders = (await s.execute(select(Order).order_by(Order.id))).scalars().all()
             [a] = (await s.execute(select(Assignment))).scalars().all()
             employer = await s.get(EmployerProfile, orders[0].employer_id)
-        assert [(o.status, o.source) for o in orders] == [("full", "group"), ("held", "group")] or [
-            (o.status, o.source) for o in orders
-        ] == [("open", "group"), ("held", "group")]
+        assert [(o.status, o.source) for o in orders] == [
+            ("full", "group"),
+            ("held", "group"),
+        ] or [(o.status, o.source) for o in orders] == [("open", "group"), ("held", "group")]
         assert orders[0].code == code and a.order_id == orders[0].id and a.status == "confirmed"
         assert (employer.name, employer.phone, employer.company) == ("王老板", "13812345678", "")
 
     # 4. the pace: never two messages closer than the minimum gap, longer when switching chats
     times = [(e["_t"], e["conversation_id"]) for e in sorted(said, key=lambda e: e["_t"])]
-    for (t0, c0), (t1, c1) in zip(times, times[1:], strict=False):
+    for (t0, c0), (t1, c1) in itertools.pairwise(times):
         need = MIN_GAP if c0 == c1 else SWITCH_MIN
         assert t1 - t0 >= need - 0.05, (c0, c1, t1 - t0)
 
 
-async def test_wrong_token_and_no_login_are_clean_errors(gateway, gateway_factory, db_url, db, tmp_path) -> None:
+async def test_wrong_token_and_no_login_are_clean_errors(
+    gateway, gateway_factory, db_url, db, tmp_path
+) -> None:
     cfg = wechaty_config(db_url, gateway.endpoint, "insecure_wrong_token")
     services = build_services(cfg, db=db, clock=utc_now)
     t0 = time.monotonic()
@@ -163,16 +193,31 @@ async def test_wrong_token_and_no_login_are_clean_errors(gateway, gateway_factor
         }
         return subprocess.run(
             [sys.executable, "-m", "bot", "--config", str(REPO / "config.yaml"), *args],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=90, check=False,
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
         )
 
     ok, bad, late, serve_bad = await asyncio.gather(
         asyncio.to_thread(run, "wechaty", "check", endpoint=gateway.endpoint, token=gateway.token),
-        asyncio.to_thread(run, "wechaty", "check", endpoint=gateway.endpoint, token="insecure_nope"),
         asyncio.to_thread(
-            run, "wechaty", "check", "--login-timeout", "1", endpoint=not_logged_in.endpoint, token=gateway.token
+            run, "wechaty", "check", endpoint=gateway.endpoint, token="insecure_nope"
         ),
-        asyncio.to_thread(run, "serve", "--port", "0", endpoint=gateway.endpoint, token="insecure_nope"),
+        asyncio.to_thread(
+            run,
+            "wechaty",
+            "check",
+            "--login-timeout",
+            "1",
+            endpoint=not_logged_in.endpoint,
+            token=gateway.token,
+        ),
+        asyncio.to_thread(
+            run, "serve", "--port", "0", endpoint=gateway.endpoint, token="insecure_nope"
+        ),
     )
     assert ok.returncode == 0, ok.stderr
     assert gateway.self_id in ok.stdout

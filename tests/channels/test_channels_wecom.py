@@ -46,7 +46,9 @@ async def count(services: Services, model, **where) -> int:  # type: ignore[no-u
 async def test_tencent_sample_vector_over_http(db_url, db, clock) -> None:
     cfg = channel_config(
         db_url,
-        **wecom_env(vectors.TENCENT_TOKEN, vectors.TENCENT_CORP_ID, vectors.TENCENT_ENCODING_AES_KEY),
+        **wecom_env(
+            vectors.TENCENT_TOKEN, vectors.TENCENT_CORP_ID, vectors.TENCENT_ENCODING_AES_KEY
+        ),
     )
     cfg = with_section(cfg, "wecom", max_clock_skew_seconds=0)  # the sample is from 2014
     wc = WeComSim(
@@ -66,7 +68,9 @@ async def test_tencent_sample_vector_over_http(db_url, db, clock) -> None:
             async with http.post(url, params=bad_post, data=vectors.TENCENT_POST_BODY) as r:
                 assert r.status == 403
             assert await count(services, InboundRecord) == 0
-            async with http.post(url, params=vectors.TENCENT_POST_PARAMS, data=vectors.TENCENT_POST_BODY) as r:
+            async with http.post(
+                url, params=vectors.TENCENT_POST_PARAMS, data=vectors.TENCENT_POST_BODY
+            ) as r:
                 assert r.status == 200
                 reply = wc.read_reply(await r.read())  # encrypted with the sample's key, verified
     assert reply is not None and reply["ToUserName"] == "mycreate"
@@ -124,25 +128,37 @@ async def test_member_registers_by_chat_and_bad_input_is_refused(db_url, db, clo
 async def test_robot_webhook_never_exceeds_its_rate(db_url, db, clock) -> None:
     """60 digests to two robots through a fake WeCom that allows 20 per window per robot (the
     window shortened to 1 s): every message sent once, never more than 20 in any window."""
-    fake = FakeWeChatApi(robot_keys=frozenset({"KEY_A", "KEY_B"}), limits={"robot": Limit(20, 1.0, per="to")})
+    fake = FakeWeChatApi(
+        robot_keys=frozenset({"KEY_A", "KEY_B"}), limits={"robot": Limit(20, 1.0, per="to")}
+    )
     async with serving(fake.app()) as api_base:
-        cfg = channel_config(db_url, WECOM_ROBOT_KEYS="xiamao=KEY_A,chengqu=KEY_B", WECOM_API_BASE=api_base)
+        cfg = channel_config(
+            db_url, WECOM_ROBOT_KEYS="xiamao=KEY_A,chengqu=KEY_B", WECOM_API_BASE=api_base
+        )
         cfg = with_section(cfg, "wecom_robot", window_seconds=1.05)
         async with running_services(cfg, db, clock) as services:
             sender = OutboxSender(
-                services.db, {"wecom_robot": services.channels.transports["wecom_robot"]},
-                OutboxConfig(poll_seconds=0.05), clock=_utc_now,
+                services.db,
+                {"wecom_robot": services.channels.transports["wecom_robot"]},
+                OutboxConfig(poll_seconds=0.05),
+                clock=_utc_now,
             )
             async with services.db.transaction() as s:
                 repo = OutboxRepository(s)
                 for i in range(60):
                     robot = "xiamao" if i % 3 else "chengqu"
                     await repo.enqueue(
-                        channel="wecom_robot", chat_id=robot, text=f"今日招工汇总 第{i}条",
-                        idempotency_key=f"digest:{i}", now=_utc_now(),
+                        channel="wecom_robot",
+                        chat_id=robot,
+                        text=f"今日招工汇总 第{i}条",
+                        idempotency_key=f"digest:{i}",
+                        now=_utc_now(),
                     )
                 await repo.enqueue(
-                    channel="wecom_robot", chat_id="nosuchrobot", text="x", idempotency_key="digest:x",
+                    channel="wecom_robot",
+                    chat_id="nosuchrobot",
+                    text="x",
+                    idempotency_key="digest:x",
                     now=_utc_now(),
                 )
             deadline = time.monotonic() + 30

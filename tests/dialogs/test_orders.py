@@ -112,6 +112,9 @@ async def test_take_first_come_then_full(make_chat) -> None:  # type: ignore[no-
     for i, w in enumerate(workers):
         await register_worker(w, f"工人{'甲乙丙'[i]}", f"1390000000{i}")
     r = await workers[0].say("找活")
+    assert code not in r  # the first look belongs to priority workers (第七条)
+    boss.services.clock.advance(minutes=31)
+    r = await workers[0].say("找活")
     assert code in r and f"接 {code}" in r
     await workers[0].say(f"接 {code}")
     assert "接单成功" in (await outbox_texts(workers[0], "w0"))[-1]

@@ -140,7 +140,7 @@ class FakeWeChatApi:
         else:
             to = str(body.get("touser", ""))
             if api == "oa_template":
-                text = str((body.get("data") or {}))
+                text = str(body.get("data") or {})
             else:
                 text = (body.get("text") or {}).get("content", "")
             if request.query.get("access_token") not in self.tokens:
