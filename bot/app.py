@@ -55,6 +55,7 @@ def market_settings(cfg: AppConfig) -> MarketSettings:
         payment_due_hours=m.payment_due_hours,
         arrears_escalate_hours=m.arrears_escalate_hours,
         dispute_respond_hours=m.dispute_respond_hours,
+        **m.pushes.model_dump(),
     )
 
 

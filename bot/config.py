@@ -261,7 +261,30 @@ class InsuranceConfig(_Strict):
     payer: Literal["employer", "worker"] = "employer"
 
 
+class PushConfig(_Strict):
+    """Digests, priority help and reminders (issue 6). Names match market.settings.MarketSettings."""
+
+    digest_size: int = Field(5, ge=1, le=10)
+    quiet_start: int = Field(21, ge=0, le=23)
+    """No pushes from this hour (local) ..."""
+    quiet_end: int = Field(6, ge=0, le=23)
+    """... until this one."""
+    weekly_push_budget: int = Field(10, ge=1, le=100)
+    ignored_digest_limit: int = Field(3, ge=1, le=30)
+    first_look_minutes: int = Field(30, ge=0, le=24 * 60)
+    """Priority workers see a new fitting order this long before everyone else (第七条)."""
+    priority_age: int = Field(50, ge=16, le=100)
+    priority_wait_days: int = Field(14, ge=1, le=365)
+    priority_offers_per_order: int = Field(5, ge=0, le=50)
+    still_hiring_after_hours: int = Field(48, ge=1)
+    still_hiring_answer_hours: int = Field(24, ge=1)
+    group_digest_hour: int = Field(7, ge=0, le=23)
+    start_reminder_hours: int = Field(12, ge=1, le=72)
+    sign_reminder_hours: int = Field(2, ge=1, le=72)
+
+
 class MarketConfig(_Strict):
+    pushes: PushConfig = PushConfig()
     public_url: str = "http://127.0.0.1:8080"
     """Base of links people open from chat (contract PDFs)."""
     operator_name: str = "沙县区零工市场运营中心"

@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from dialogs import texts
 from dialogs.base import DialogContext, State, Step, StepFn
 from matching.gazetteer import find_towns
 from matching.intents import compact, match_choice
+from matching.normalize import normalize
 from matching.phones import extract_phones, is_mobile
 from matching.taxonomy import load_taxonomy
 
@@ -211,3 +213,43 @@ def start_at(state: str) -> StepFn:
         return Step.to(state)
 
     return start
+
+
+def read_extras(text: str, now: datetime) -> dict[str, object] | None:
+    """``男 52岁 电工证`` → birth year, gender, certificates (the parser's self-introduction
+    reading). ``清空`` clears them."""
+    from matching.fields import find_requirements
+
+    if compact(text) in {"清空", "清除", "不告诉", "无", "没有"}:
+        return {"birth_year": None, "gender": None, "certificates": []}
+    req = find_requirements(normalize(text), kind="seeker")
+    age = req.age or req.age_min
+    if age is None and req.gender is None and not req.certificates:
+        return None
+    return {
+        "birth_year": now.year - age if age else None,
+        "gender": req.gender,
+        "certificates": list(req.certificates),
+    }
+
+
+_HOUR = re.compile(r"(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*[点:：时]\s*(半|\d{1,2}|[一二三四五]十[一二三四五六七八九]?)?")
+
+
+def read_clock(text: str) -> str | None:
+    """``6点半`` / ``7点`` / ``06:30`` / ``早上七点`` → ``"06:30"``."""
+    from matching.numbers import parse_count
+
+    m = _HOUR.search(normalize(text))
+    if m is None:
+        return None
+    hour = parse_count(m.group(1))
+    minute_text = m.group(2)
+    minute = 30 if minute_text == "半" else (parse_count(minute_text) if minute_text else 0)
+    if hour is None or minute is None:
+        return None
+    if any(w in text for w in ("下午", "晚上")) and hour < 12:
+        hour += 12
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    return f"{hour:02d}:{minute:02d}"

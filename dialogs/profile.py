@@ -6,6 +6,8 @@ from dialogs import texts
 from dialogs.base import DialogContext, Flow, State, Step
 from dialogs.fields import (
     contact_states,
+    read_clock,
+    read_extras,
     read_availability,
     read_company,
     read_min_wage,
@@ -22,7 +24,9 @@ from storage.repositories import UserRepository
 NAME = "profile"
 
 # edit-menu number → (state to go to); the same numbers for both roles where they exist
-WORKER_EDITS = {1: "e_contact", 2: "e_trades", 3: "e_towns", 4: "e_availability", 5: "e_min_wage"}
+WORKER_EDITS = {
+    1: "e_contact", 2: "e_trades", 3: "e_towns", 4: "e_availability", 5: "e_min_wage", 7: "e_extras", 8: "e_digest",
+}
 EMPLOYER_EDITS = {1: "e_contact", 2: "e_company", 3: "e_town"}
 
 
@@ -37,7 +41,7 @@ async def _profiles(ctx: DialogContext) -> tuple[object | None, object | None]:
 async def _summary(ctx: DialogContext) -> str:
     worker, employer = await _profiles(ctx)
     if ctx.data.get("role") == "worker" and worker is not None:
-        return worker_summary(worker)  # type: ignore[arg-type]
+        return worker_summary(worker, ctx.now.astimezone(ctx.tz).year)  # type: ignore[arg-type]
     if employer is not None:
         return employer_summary(employer)  # type: ignore[arg-type]
     return texts.PROFILE_NONE
@@ -101,6 +105,10 @@ def save(*fields: str):  # type: ignore[no-untyped-def]
         for f in fields:
             if f == "min_wage":
                 changes["min_wage_fen"], changes["min_wage_unit"] = ctx.data[f]
+            elif f == "extras":
+                changes.update(ctx.data[f])
+            elif f == "digest_time":
+                changes.update(digest_time=ctx.data[f], subscribed=True)
             else:
                 changes[f] = ctx.data[f]
         await update_profile(ctx.session, user.id, ctx.data["role"], ctx.now, **changes)
@@ -109,6 +117,14 @@ def save(*fields: str):  # type: ignore[no-untyped-def]
         return Step.end(texts.PROFILE_SAVED, await _summary(ctx))
 
     return done
+
+
+async def on_extras(ctx: DialogContext) -> Step:
+    extras = read_extras(ctx.text, ctx.now.astimezone(ctx.tz))
+    if extras is None:
+        return Step.again(texts.BAD_EXTRAS)
+    ctx.data["extras"] = extras
+    return await save("extras")(ctx)
 
 
 FLOW = Flow(
@@ -138,6 +154,10 @@ FLOW = Flow(
         ),
         "e_min_wage": value_state(
             "e_min_wage", texts.ASK_MIN_WAGE, read_min_wage, texts.BAD_MIN_WAGE, "min_wage", save("min_wage")
+        ),
+        "e_extras": State("e_extras", lambda _c: texts.ASK_EXTRAS, on_extras),
+        "e_digest": value_state(
+            "e_digest", texts.ASK_DIGEST_TIME, read_clock, texts.BAD_DIGEST_TIME, "digest_time", save("digest_time")
         ),
         "e_company": value_state(
             "e_company", texts.ASK_COMPANY, read_company, texts.BAD_COMPANY, "company", save("company")

@@ -96,11 +96,12 @@ MENU_NAME_OF_FLOW = "菜单"
 PROFILE_NONE = "您还没有登记。"
 PROFILE_WORKER = (
     "【找活资料】\n称呼：{name}\n电话：{phone}\n会的活：{trades}\n地方：{towns}\n"
-    "时间：{availability}\n最低工资：{min_wage}"
+    "时间：{availability}\n最低工资：{min_wage}\n年龄性别证书：{extras}\n每天推送：{digest}"
 )
 PROFILE_EMPLOYER = "【招人资料】\n称呼：{name}\n电话：{phone}\n单位：{company}\n乡镇：{town}"
 PROFILE_EDIT_MENU_WORKER = (
-    "要改哪一项？请回数字：\n1 称呼和电话\n2 会的活\n3 地方\n4 时间\n5 最低工资\n6 删除我的找活资料\n0 不改了"
+    "要改哪一项？请回数字：\n1 称呼和电话\n2 会的活\n3 地方\n4 时间\n5 最低工资\n"
+    "6 删除我的找活资料\n7 年龄、性别、证书（选填）\n8 每天推送时间\n0 不改了"
 )
 PROFILE_EDIT_MENU_EMPLOYER = "要改哪一项？请回数字：\n1 称呼和电话\n2 单位\n3 乡镇\n6 删除我的招人资料\n0 不改了"
 PROFILE_PICK_ROLE = "您既找活也招人。请回数字：\n1 看找活资料\n2 看招人资料"
@@ -213,3 +214,10 @@ SUBSCRIPTION_NEEDS_WORKER = "推送是给登记找活的工人的。回「登记
 MATCHES_HEAD = "适合您的活（回「接 编号」报名）："
 NO_MATCHES = "现在没有特别适合您的活。有新活会推给您，也可以回「我的资料」放宽地方或工钱。"
 PRIORITY_MARK = "★优先"
+ASK_EXTRAS = "请说年龄、性别和有的证书（选填，用来匹配有要求的活），例如：男 52岁 电工证。要清空回「清空」"
+BAD_EXTRAS = "没看懂。例如：女 48岁 健康证；要清空回「清空」。"
+EXTRAS_NONE = "未填"
+ASK_DIGEST_TIME = "每天几点给您推送合适的活？例如：6点半、7点。不要推送回「退订」"
+BAD_DIGEST_TIME = "请说一个时间，例如：6点半、早上7点。"
+DIGEST_OFF = "已退订"
+GENDER_WORDS = {"male": "男", "female": "女"}

@@ -20,7 +20,17 @@ def min_wage_text(fen: int, unit: str) -> str:
     return f"{fen_to_text(fen)}/{texts.WAGE_UNIT_LABELS.get(unit, unit)}"
 
 
-def worker_summary(p: WorkerProfile) -> str:
+def extras_text(p: WorkerProfile, year: int) -> str:
+    parts = []
+    if p.gender:
+        parts.append(texts.GENDER_WORDS.get(p.gender, p.gender))
+    if p.birth_year:
+        parts.append(f"{year - p.birth_year}岁")
+    parts.extend(p.certificates or [])
+    return " ".join(parts) or texts.EXTRAS_NONE
+
+
+def worker_summary(p: WorkerProfile, year: int = 2026) -> str:
     return texts.PROFILE_WORKER.format(
         name=p.name,
         phone=p.phone,
@@ -28,6 +38,8 @@ def worker_summary(p: WorkerProfile) -> str:
         towns="、".join(p.towns) or texts.WHOLE_COUNTY,
         availability=texts.AVAILABILITY_LABELS.get(p.availability, p.availability),
         min_wage=min_wage_text(p.min_wage_fen, p.min_wage_unit),
+        extras=extras_text(p, year),
+        digest=p.digest_time if p.subscribed else texts.DIGEST_OFF,
     )
 
 

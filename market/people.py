@@ -11,7 +11,12 @@ from market.errors import AlreadyRegistered, NotRegistered
 from storage.models import EmployerProfile, User, WorkerProfile
 from storage.repositories import UserRepository
 
-WORKER_FIELDS = frozenset({"name", "phone", "trades", "towns", "availability", "min_wage_fen", "min_wage_unit"})
+WORKER_FIELDS = frozenset(
+    {
+        "name", "phone", "trades", "towns", "availability", "min_wage_fen", "min_wage_unit",
+        "birth_year", "gender", "certificates", "digest_time", "subscribed",
+    }
+)
 EMPLOYER_FIELDS = frozenset({"name", "phone", "company", "town"})
 
 

@@ -71,3 +71,23 @@ async def test_group_messages_do_not_run_private_flows(make_chat) -> None:  # ty
     group.mentions_bot = True
     r = await group.say("登记")
     assert "请私聊我" in r
+
+
+async def test_optional_extras_and_digest_time(chat: Chat) -> None:
+    await _register(chat)
+    await chat.say("我的资料")
+    r = await chat.say("7")
+    assert "年龄、性别" in r
+    r = await chat.say("男 52岁 电工证")
+    assert "改好了" in r and "男 52岁 电工证" in r
+    await chat.say("我的资料")
+    await chat.say("8")
+    r = await chat.say("早上7点半")
+    assert "每天推送：07:30" in r
+    async with chat.services.db.reader() as s:
+        w = (await s.execute(select(WorkerProfile))).scalar_one()
+    assert (w.birth_year, w.gender, w.certificates, w.digest_time) == (1974, "male", ["电工证"], "07:30")
+    await chat.say("我的资料")
+    await chat.say("7")
+    r = await chat.say("清空")
+    assert "年龄性别证书：未填" in r
