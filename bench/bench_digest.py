@@ -36,11 +36,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rapidfuzz import fuzz  # noqa: E402
+from rapidfuzz import fuzz
 
-from matching.digest import DigestIndex  # noqa: E402
-from matching.gazetteer import neighbours, towns  # noqa: E402
-from matching.score import (  # noqa: E402
+from matching.digest import DigestIndex
+from matching.gazetteer import neighbours, towns
+from matching.score import (
     OrderFacts,
     WorkerFacts,
     order_record,
@@ -49,8 +49,8 @@ from matching.score import (  # noqa: E402
     prep_worker,
     score,
 )
-from matching.taxonomy import load_taxonomy  # noqa: E402
-from matching.timeparse import CHINA_TZ  # noqa: E402
+from matching.taxonomy import load_taxonomy
+from matching.timeparse import CHINA_TZ
 
 NOW = datetime(2025, 5, 12, 22, 30, tzinfo=UTC)  # Tuesday 06:30 China time: digest hour
 TOWN_WEIGHT = {

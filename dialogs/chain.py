@@ -16,8 +16,8 @@ from market import texts as mtexts
 from market.errors import UserFacingError
 from market.money import fen_to_text
 from market.orders import UNIT_LABELS, by_code
-from matching.numbers import parse_amount, parse_count
 from matching.normalize import normalize
+from matching.numbers import parse_amount, parse_count
 from matching.parse import parse_wage
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dialogs import texts
 from dialogs.base import DialogContext, Flow, Step
 from market import digests, orders
+from market import texts as mtexts
 from storage.repositories import UserRepository
 
 
@@ -74,7 +75,7 @@ async def my_jobs(ctx: DialogContext) -> Step:
             code=o.code,
             trade=orders.trade_name(o.trade_id),
             when=orders.when_text(o.start_at, ctx.tz),
-            status=texts.ASSIGNMENT_LABELS.get(a.status, a.status),
+            status=mtexts.ASSIGNMENT_STATUS.get(a.status, a.status),
         )
         for a, o in rows
     ]

@@ -16,11 +16,12 @@ from dialogs.base import DialogContext, Flow, State, Step
 from dialogs.fields import read_trades
 from dialogs.jobs import one_shot
 from market import digests, orders
+from market import texts as mtexts
 from market.money import fen_to_text
 from market.orders import OrderDraft
+from matching.fields import Requirements
 from matching.gazetteer import find_town
 from matching.intents import match_choice
-from matching.fields import Requirements
 from matching.parse import parse_headcount, parse_post, parse_start, parse_wage
 from storage.repositories import UserRepository
 
@@ -284,7 +285,7 @@ async def show_applicants(ctx: DialogContext) -> Step:
     lines = [
         texts.APPLICANT_LINE.format(
             n=i, name=w.name + (texts.PRIORITY_MARK if prio else ""), phone=w.phone,
-            status=texts.ASSIGNMENT_LABELS.get(a.status, a.status),
+            status=mtexts.ASSIGNMENT_STATUS.get(a.status, a.status),
         )
         for i, a, w, prio in numbered
     ]

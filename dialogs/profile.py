@@ -6,10 +6,10 @@ from dialogs import texts
 from dialogs.base import DialogContext, Flow, State, Step
 from dialogs.fields import (
     contact_states,
-    read_clock,
-    read_extras,
     read_availability,
+    read_clock,
     read_company,
+    read_extras,
     read_min_wage,
     read_town,
     read_towns,

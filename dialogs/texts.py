@@ -131,13 +131,6 @@ OPEN_JOBS_HEAD = "正在招的活（回「接 编号」就能报名）："
 MY_JOBS_NONE = "您还没有接过活。回「找活」看看。"
 MY_JOBS_HEAD = "您接的活："
 MY_JOB_LINE = "{code} {trade} {when} {status}"
-ASSIGNMENT_LABELS = {
-    "applied": "已报名，等老板挑人",
-    "confirmed": "已接单",
-    "withdrawn": "已退出",
-    "declined": "未被选上",
-    "cancelled": "老板已取消",
-}
 TAKE_NEED_REGISTER = "接活前要先登记，一分钟就好。"
 
 # --- posting and managing orders (employer side) ----------------------------------------------

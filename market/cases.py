@@ -221,9 +221,11 @@ async def _resolve(
         if final_fen < paid:
             raise UserFacingError(f"工人已经收到 {fen_to_text(paid)}，结果不能少于这个数。")
         delta = final_fen - current
+        # A completed job was credited once ("earned"); an outcome changes it ("adjust"). A job
+        # never completed (not finished, no-show) gets its one "earned" entry here.
         await ledger.post(
             session,
-            kind="adjust" if current else "earned",
+            kind="adjust" if a.status == "completed" else "earned",
             key=f"case:{case.id}",
             postings=[(ledger.wage_account(a.id), delta), (ledger.employer_account(order.employer_id), -delta)],
             assignment_id=a.id,

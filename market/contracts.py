@@ -24,7 +24,7 @@ from market import texts
 from market.errors import UserFacingError
 from market.money import fen_to_text
 from market.notify import notify_user
-from market.orders import UNIT_LABELS, trade_name, wage_text, when_text
+from market.orders import trade_name, wage_text, when_text
 from market.settings import MarketSettings
 from storage.models import (
     Assignment,

@@ -108,7 +108,7 @@ BAD_SCORE = "请打 1 到 5 分，例如：评价 {code} 5"
 NOT_SETTLED_FOR_RATING = "工钱结清后才能评价。"
 APPLICANT_GONE = "第 {n} 号工人{status}，不能这样操作。"
 ASSIGNMENT_STATUS = {
-    "applied": "已报名",
+    "applied": "已报名（等老板挑人）",
     "confirmed": "已录用",
     "withdrawn": "已退出",
     "declined": "未录用",

@@ -96,4 +96,4 @@ def load_yaml(name: str) -> object:
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with (DATA_DIR / name).open(encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=loader)  # noqa: S506 - safe loader
+        return yaml.load(fh, Loader=loader)

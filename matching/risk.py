@@ -172,7 +172,7 @@ def assess_risk(
             soft.append(code)
     if wages and kind == "job" and _high_pay(wages, medians, trade_ids[0] if trade_ids else None):
         soft.append("high_pay")
-    lure_wage = any("lure" == w.text or re.match(r"(日|天|每天|一天|月|每月)\s*(赚|入|收入)", w.text) for w in wages)
+    lure_wage = any(w.text == "lure" or re.match(r"(日|天|每天|一天|月|每月)\s*(赚|入|收入)", w.text) for w in wages)
     if lure_wage and "lure" not in soft:
         soft.append("lure")
     if (

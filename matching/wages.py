@@ -201,7 +201,7 @@ def extract_wages(norm: str, anchors: tuple[int, ...] = ()) -> list[RawWage]:
         a_txt, b_txt = m.group("a"), m.group("b")
         # an amount glued to letters/digits (model numbers, 58同城) is not money
         prev = norm[s - 1 : s]
-        if prev and (prev.isascii() and prev.isalnum() or prev in "*x"):
+        if prev and ((prev.isascii() and prev.isalnum()) or prev in "*x"):
             continue
         left = norm[max(0, s - 10) : s]
         right = norm[e : e + 10]

@@ -48,7 +48,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(AsyncAttrs, DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012 - SQLAlchemy API
+    type_annotation_map = {datetime: UTCDateTime()}
 
 
 def utcnow() -> datetime:

@@ -277,7 +277,7 @@ class WechatyClient:
         self,
         endpoint: str,
         token: str,
-        timeout: float = 10.0,  # noqa: ASYNC109 - an explicit budget is the API
+        timeout: float = 10.0,
     ) -> None:
         """Open the channel, authenticate, subscribe to events and start the puppet.
 
@@ -330,7 +330,7 @@ class WechatyClient:
                 raise
             raise mapped from e
 
-    async def wait_login(self, timeout: float = 60.0) -> str:  # noqa: ASYNC109
+    async def wait_login(self, timeout: float = 60.0) -> str:
         """Wait until the gateway reports a logged-in WeChat user; return its contact id."""
         if self._channel is None:
             raise WechatyError("wait_login() before connect()")

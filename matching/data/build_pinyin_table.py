@@ -18,7 +18,7 @@ OUT = Path(__file__).with_name("pinyin_chars.txt")
 def build() -> str:
     groups: dict[str, list[str]] = defaultdict(list)
     for cp in sorted(pinyin_dict):
-        if not (0x3400 <= cp <= 0x9FFF or 0x3007 == cp):
+        if not (0x3400 <= cp <= 0x9FFF or cp == 0x3007):
             continue
         ch = chr(cp)
         reading = pinyin(ch, style=Style.NORMAL, heteronym=False)[0][0]

@@ -60,7 +60,7 @@ def wait_for(page: Page, text: str) -> str:
     return _new_bubble_with(page, 0, text)
 
 
-def test_two_people_walk_the_whole_chain(server: str, browser: Browser) -> None:  # noqa: F811
+def test_two_people_walk_the_whole_chain(server: str, browser: Browser) -> None:
     boss = _person(browser, server, "黄老板", "employer")
     for text, needle in [("雇主登记", "同意并开始"), ("1", "称呼和手机号"), ("黄老板 13959806789", "单位"),
                          ("夏茂建筑队", "哪个乡镇"), ("夏茂", "登记好了")]:

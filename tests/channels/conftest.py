@@ -152,7 +152,7 @@ class MockGateway:
                 raise self._timeout_error(timeout)
             time.sleep(0.02)
 
-    async def wait(self, pred: Callable[[dict], bool], timeout: float = 10.0) -> dict:  # noqa: ASYNC109
+    async def wait(self, pred: Callable[[dict], bool], timeout: float = 10.0) -> dict:
         """Like wait_sync, but yields to the event loop while polling."""
         deadline = time.monotonic() + timeout
         while True:
@@ -163,7 +163,7 @@ class MockGateway:
                 raise self._timeout_error(timeout)
             await asyncio.sleep(0.02)
 
-    async def command(self, op: str, timeout: float = 10.0, **fields) -> dict:  # noqa: ASYNC109
+    async def command(self, op: str, timeout: float = 10.0, **fields) -> dict:
         seq = self.send(op, **fields)
         ev = await self.wait(
             lambda e: e.get("seq") == seq and e.get("event") in ("ack", "error"), timeout
@@ -227,12 +227,12 @@ def gateway_factory(gateway_installed) -> Iterator[Callable[..., MockGateway]]:
 
 
 # ----------------------------------------------------------------------------- the real app
-from contextlib import asynccontextmanager  # noqa: E402
+from contextlib import asynccontextmanager
 
-from aiohttp import web  # noqa: E402
+from aiohttp import web
 
-from bot.app import Services, build_app, build_services  # noqa: E402
-from bot.config import AppConfig, load_config  # noqa: E402
+from bot.app import Services, build_app, build_services
+from bot.config import AppConfig, load_config
 
 OA_TOKEN = "shaxianToken2026"
 OA_APPID = "wx1234567890abcdef"

@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 JOB_POST = "招工：沙县夏茂镇明天采茶5人，日结150元，联系13812345678"
 
 
-async def next_message(it, timeout: float = 10.0) -> WechatyMessage:  # noqa: ASYNC109
+async def next_message(it, timeout: float = 10.0) -> WechatyMessage:
     return await asyncio.wait_for(it.__anext__(), timeout)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -119,7 +119,7 @@ def test_parse_start_none(text: str) -> None:
 
 
 def test_start_uses_china_time_for_utc_now() -> None:
-    now_utc = datetime(2025, 5, 10, 13, 0, tzinfo=timezone.utc)  # 21:00 in Sha County
+    now_utc = datetime(2025, 5, 10, 13, 0, tzinfo=UTC)  # 21:00 in Sha County
     s = parse_start("明早6点半", now_utc)
     assert s is not None and s.at == datetime(2025, 5, 11, 6, 30, tzinfo=CHINA_TZ)
     assert s.at.utcoffset() == timedelta(hours=8)

@@ -43,7 +43,7 @@ async def test_naive_times_are_refused(db: Database) -> None:
     with pytest.raises(Exception, match="naive"):
         async with db.transaction() as s:
             await OutboxRepository(s).enqueue(
-                channel="web", chat_id="c", text="t", idempotency_key="k2", now=datetime(2026, 1, 1)  # noqa: DTZ001
+                channel="web", chat_id="c", text="t", idempotency_key="k2", now=datetime(2026, 1, 1)
             )
 
 

@@ -280,7 +280,7 @@ class SimResponse:
         return self.body.decode("utf-8", "replace")
 
 
-async def deliver(session, base_url: str, req: SimRequest, *, timeout: float = 5.0) -> SimResponse:  # noqa: ASYNC109
+async def deliver(session, base_url: str, req: SimRequest, *, timeout: float = 5.0) -> SimResponse:
     """Send ``req`` with an ``aiohttp.ClientSession``; WeChat waits at most 5 s."""
     import aiohttp
 
@@ -304,7 +304,7 @@ async def deliver_with_retries(
     req: SimRequest,
     *,
     attempts: int = 3,
-    timeout: float = 5.0,  # noqa: ASYNC109
+    timeout: float = 5.0,
 ) -> list[SimResponse | None]:
     """WeChat's retry rule: no answer within ``timeout`` -> drop and resend, ``attempts`` in total.
 

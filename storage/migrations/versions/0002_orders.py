@@ -10,8 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import storage.base  # noqa: F401 - UTCDateTime in column types
-
+import storage.base
 
 revision = '0002'
 down_revision = '0001'
