@@ -247,7 +247,6 @@ class DialogEngine:
                 return [card]
             return [texts.GROUP_HINT] if msg.mentions_bot else []
 
-        await touch(session, msg.channel, msg.user_id, now)  # active: digests count as read
         states = DialogStateRepository(session)
         row = await states.get(msg.channel, msg.chat_id, msg.user_id)
         out: list[str] = []
@@ -259,6 +258,9 @@ class DialogEngine:
         # A deep copy: steps mutate nested lists, and the stored row must only change on save.
         data: dict[str, Any] = copy.deepcopy(row.data) if row is not None else {}
         ctx = DialogContext(msg=msg, text=text, session=session, now=now, settings=s, data=data)
+        user = await ctx.user()  # looked up once; steps reuse it
+        if user is not None:
+            await touch(session, user.id, now)  # active: digests count as read
         command = match_code_command(text)
         if command is not None and command.intent in self.entry:
             name: str | None = command.intent

@@ -225,17 +225,16 @@ async def send_digests(
     return DigestRun(len(profiles), sent, nothing, skipped, profiles[-1].user_id)
 
 
-async def touch(session: AsyncSession, channel: str, external_id: str, now: datetime) -> None:
-    """A worker wrote to the bot: they are active (digests count as read, a pause ends)."""
-    from storage.models import Identity
+ACTIVE_RESOLUTION = timedelta(minutes=10)
 
-    user_id = await session.scalar(
-        select(Identity.user_id).where(Identity.channel == channel, Identity.external_id == external_id)
-    )
-    if user_id is None:
-        return
+
+async def touch(session: AsyncSession, user_id: int, now: datetime) -> None:
+    """A worker wrote to the bot: they are active (digests count as read, a pause ends).
+    Written at most every few minutes, not on every message."""
     profile = await session.get(WorkerProfile, user_id)
-    if profile is not None:
+    if profile is None:
+        return
+    if profile.ignored_digests or profile.last_active_at is None or now - profile.last_active_at > ACTIVE_RESOLUTION:
         profile.last_active_at = now
         profile.ignored_digests = 0
 

@@ -103,14 +103,14 @@ async def test_ignored_digests_pause_until_the_worker_writes(db: Database) -> No
     now = MORNING - timedelta(hours=2)
     async with db.transaction() as s:
         boss = await factory.employer(s, "boss", now)
-        await _worker(s, "w", now)
+        w_id = await _worker(s, "w", now)
     for day in range(6):
         await _orders(db, boss, MORNING + timedelta(days=day) - timedelta(hours=1), [("helper", "夏茂镇", 20000)])
         async with db.transaction() as s:
             await digests.send_digests(s, S, MORNING + timedelta(days=day))
     assert len(await _outbox(db, "w")) == S.ignored_digest_limit
     async with db.transaction() as s:
-        await digests.touch(s, "web", "w", MORNING + timedelta(days=6))
+        await digests.touch(s, w_id, MORNING + timedelta(days=6))
     await _orders(db, boss, MORNING + timedelta(days=7) - timedelta(hours=1), [("helper", "夏茂镇", 20000)])
     async with db.transaction() as s:
         assert (await digests.send_digests(s, S, MORNING + timedelta(days=7))).sent == 1
