@@ -193,8 +193,10 @@ async def send_digests(
     for w, o in (await session.execute(select(Assignment.worker_id, Assignment.order_id).where(Assignment.worker_id.in_(ids)))).all():
         taken[w].add(o)
     sent = nothing = skipped = 0
-    for p in profiles:
-        worker = worker_facts(p, now, settings, worked.get(p.user_id))
+    facts_of = {p.user_id: worker_facts(p, now, settings, worked.get(p.user_id)) for p in profiles}
+    # Priority workers (第七条) go first: their digests are queued, and so delivered, first.
+    for p in sorted(profiles, key=lambda p: (not facts_of[p.user_id].priority, p.user_id)):
+        worker = facts_of[p.user_id]
         top = index.top(worker, settings.digest_size, exclude=taken.get(p.user_id, set()))
         if not top:
             nothing += 1
@@ -222,7 +224,7 @@ async def send_digests(
         else:
             skipped += 1
     await session.flush()
-    return DigestRun(len(profiles), sent, nothing, skipped, profiles[-1].user_id)
+    return DigestRun(len(profiles), sent, nothing, skipped, max(p.user_id for p in profiles))
 
 
 ACTIVE_RESOLUTION = timedelta(minutes=10)

@@ -231,3 +231,20 @@ async def test_nothing_fits_means_no_digest(db: Database) -> None:
     assert run.sent == 0 and run.nothing_fits == 1
     async with db.reader() as s:
         assert await s.scalar(select(func.count()).select_from(WorkerProfile)) == 1
+
+
+async def test_priority_workers_first_in_digests(db: Database) -> None:
+    async with db.transaction() as s:
+        boss = await factory.employer(s, "boss", MORNING - timedelta(days=1))
+        await _worker(s, "regular", MORNING - timedelta(days=1), birth_year=1990)
+        await _worker(s, "older", MORNING - timedelta(days=1), birth_year=1965)
+    old, = await _orders(db, boss, MORNING - timedelta(hours=3), [("helper", "夏茂镇", 20000)])
+    new, = await _orders(db, boss, MORNING - timedelta(minutes=10), [("helper", "夏茂镇", 26000)])
+    async with db.transaction() as s:
+        assert (await digests.send_digests(s, S, MORNING)).sent == 2
+    async with db.reader() as s:
+        rows = list((await s.execute(select(OutboxRow).order_by(OutboxRow.id))).scalars())
+    assert [r.chat_id for r in rows] == ["older", "regular"]  # the priority worker's digest first
+    older, regular = rows[0].text, rows[1].text
+    assert new in older and old in older  # the first look: the new order only for the priority worker
+    assert new not in regular and old in regular
