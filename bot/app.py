@@ -85,7 +85,7 @@ def build_services(
     clock: Callable[[], datetime] = utc_now,
     extra_transports: dict[str, Transport] | None = None,
 ) -> Services:
-    db = db or Database(cfg.database.url)
+    db = db or Database(cfg.database.url, sqlite_inline=cfg.database.sqlite_inline)
     hub = WebChatHub(db)
     transports: dict[str, Transport] = {"web": WebTransport(cfg.service.bot_name)}
     channels = Channels.from_config(cfg)
