@@ -27,9 +27,16 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Sequence
+from typing import TYPE_CHECKING
 
 Clock = Callable[[], float]
 RESERVATION_TTL = 120.0
+
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from storage.models import OutboxRow
 
 
 class SlidingWindow:
@@ -260,3 +267,41 @@ class Admission:
         key = self._rows.pop(row_id, None)
         if key is not None:
             self.limiter.cancel(key)
+
+
+class AdmittedTransport:
+    """What the WeChat API transports share: one admission per outbox row — reserved when the
+    outbox claims the row (``admit``), taken right before the HTTP call (``_slot``), released when
+    the delivery ends — plus a channel-wide pause after a throttle error. Subclasses set
+    ``self.limits`` and ``self.pause`` and implement ``_deliver``."""
+
+    pause: Pause
+    _admission: Admission
+
+    @property
+    def limits(self) -> Limits:
+        return self._admission.limiter  # type: ignore[return-value]
+
+    @limits.setter
+    def limits(self, value: Limits) -> None:
+        self._admission = Admission(value)
+
+    def admit(self, row: OutboxRow) -> float:
+        return self.pause.remaining() or self._admission.reserve(row.id, row.chat_id)
+
+    def _slot(self, row: OutboxRow) -> None:
+        """Right before each call to the API: the row's reserved place, or a fresh one."""
+        from bot.outbox import DeliveryError
+
+        wait = self._admission.take(row.id, row.chat_id)
+        if wait > 0:
+            raise DeliveryError("send rate limit reached, retrying later", retry_after=wait)
+
+    async def deliver(self, row: OutboxRow, session: AsyncSession | None) -> None:
+        try:
+            await self._deliver(row)
+        finally:
+            self._admission.release(row.id)
+
+    async def _deliver(self, row: OutboxRow) -> None:
+        raise NotImplementedError

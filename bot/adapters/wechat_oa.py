@@ -26,7 +26,6 @@ import logging
 import time
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
 from bot.adapters.wechat_api import (
@@ -51,7 +50,7 @@ from bot.adapters.wechat_callback import (
 )
 from bot.config import WechatOAConfig
 from bot.outbox import DeliveryDeferred, DeliveryError
-from bot.ratelimit import Admission, Limits, Pause, SlidingWindow, one_key
+from bot.ratelimit import AdmittedTransport, Limits, Pause, SlidingWindow, one_key
 from storage.models import OutboxRow
 
 log = logging.getLogger("bot.adapter.wechat_oa")
@@ -135,7 +134,7 @@ class OfficialAccountCallback:
             raise Reject(400, "cannot decrypt") from None
 
 
-class OfficialAccountTransport:
+class OfficialAccountTransport(AdmittedTransport):
     """Outbox transport of the 公众号: 客服消息, template fallback, limits and pauses."""
 
     channel = CHANNEL
@@ -157,29 +156,6 @@ class OfficialAccountTransport:
         self.limits = Limits([(SlidingWindow(cfg.send_per_minute, 60.0), one_key)])
         self._progress: dict[int, int] = {}  # row id → pieces already sent (long texts)
         self._by_template: set[int] = set()  # rows that met 45015/45047: template from now on
-
-    @property
-    def limits(self) -> Limits:
-        return self._admission.limiter  # type: ignore[return-value]
-
-    @limits.setter
-    def limits(self, value: Limits) -> None:
-        self._admission = Admission(value)
-
-    def admit(self, row: OutboxRow) -> float:
-        return self.pause.remaining() or self._admission.reserve(row.id, row.chat_id)
-
-    def _slot(self, row: OutboxRow) -> None:
-        """Right before each call to the API: the row's reserved place, or a fresh one."""
-        wait = self._admission.take(row.id, row.chat_id)
-        if wait > 0:
-            raise DeliveryError("send rate limit reached, retrying later", retry_after=wait)
-
-    async def deliver(self, row: OutboxRow, session: AsyncSession | None) -> None:
-        try:
-            await self._deliver(row)
-        finally:
-            self._admission.release(row.id)
 
     async def _deliver(self, row: OutboxRow) -> None:
         paused = self.pause.remaining()

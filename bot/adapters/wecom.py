@@ -37,7 +37,7 @@ from bot.adapters.wechat_callback import (
 )
 from bot.config import WecomConfig, WecomRobotConfig
 from bot.outbox import DeliveryDeferred, DeliveryError
-from bot.ratelimit import Admission, Limits, Pause, SlidingWindow, one_key, per_key
+from bot.ratelimit import Admission, AdmittedTransport, Limits, Pause, SlidingWindow, one_key, per_key
 from storage.models import OutboxRow
 
 log = logging.getLogger("bot.adapter.wecom")
@@ -114,7 +114,7 @@ def _classify(exc: WeChatApiError, pause: Pause, pause_seconds: float, what: str
     return DeliveryError(str(exc))
 
 
-class WeComTransport:
+class WeComTransport(AdmittedTransport):
     """App messages to members: ≤ 30/min and ≤ 1000/h per member (WeCom drops the excess)."""
 
     channel = CHANNEL
@@ -138,28 +138,6 @@ class WeComTransport:
         )
         self.pause = Pause()
         self._progress: dict[int, int] = {}
-
-    @property
-    def limits(self) -> Limits:
-        return self._admission.limiter  # type: ignore[return-value]
-
-    @limits.setter
-    def limits(self, value: Limits) -> None:
-        self._admission = Admission(value)
-
-    def admit(self, row: OutboxRow) -> float:
-        return self.pause.remaining() or self._admission.reserve(row.id, row.chat_id)
-
-    def _slot(self, row: OutboxRow) -> None:
-        wait = self._admission.take(row.id, row.chat_id)
-        if wait > 0:
-            raise DeliveryError("send rate limit reached, retrying later", retry_after=wait)
-
-    async def deliver(self, row: OutboxRow, session: AsyncSession | None) -> None:
-        try:
-            await self._deliver(row)
-        finally:
-            self._admission.release(row.id)
 
     async def _deliver(self, row: OutboxRow) -> None:
         paused = self.pause.remaining()
