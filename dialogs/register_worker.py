@@ -49,7 +49,9 @@ async def finish(ctx: DialogContext) -> Step:
         now=ctx.now,
     )
     return Step.end(
-        texts.WORKER_DONE.format(summary=worker_summary(profile), hotline=ctx.settings.hotline)
+        texts.WORKER_DONE.format(
+            summary=worker_summary(profile, ctx.now.astimezone(ctx.tz).year), hotline=ctx.settings.hotline
+        )
     )
 
 

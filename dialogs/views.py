@@ -30,7 +30,8 @@ def extras_text(p: WorkerProfile, year: int) -> str:
     return " ".join(parts) or texts.EXTRAS_NONE
 
 
-def worker_summary(p: WorkerProfile, year: int = 2026) -> str:
+def worker_summary(p: WorkerProfile, year: int) -> str:
+    """``year``: the current local year (ages are shown from the birth year)."""
     return texts.PROFILE_WORKER.format(
         name=p.name,
         phone=p.phone,
