@@ -152,7 +152,7 @@ async def _demo(cfg: AppConfig) -> int:
 
     db = Database(cfg.database.url)
     try:
-        added = await load_demo(db, utc_now())
+        added = await load_demo(db, utc_now(), cfg.service.tz)
     finally:
         await db.dispose()
     print(f"demo data loaded ({added} new personas)")

@@ -101,7 +101,7 @@ def _check() -> None:
             raise ValueError(f"demo order {o.code}: unknown trade {o.trade}")
 
 
-async def load_demo(db: Database, now: datetime, tz: ZoneInfo = ZoneInfo("Asia/Shanghai")) -> int:
+async def load_demo(db: Database, now: datetime, tz: ZoneInfo) -> int:
     """Create what is missing; returns how many personas were added."""
     _check()
     added = 0

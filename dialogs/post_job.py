@@ -294,8 +294,7 @@ async def show_applicants(ctx: DialogContext) -> Step:
 
 def _number(ctx: DialogContext) -> int | None:
     assert ctx.command is not None
-    n = parse_headcount(ctx.command.rest) if ctx.command.rest else None
-    return n
+    return parse_headcount(ctx.command.rest) if ctx.command.rest else None
 
 
 async def pick(ctx: DialogContext) -> Step:

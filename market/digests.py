@@ -21,6 +21,7 @@ from market import texts
 from market.notify import notify_user
 from market.orders import active_applicants, order_card, trade_name, wage_text, when_text
 from market.pushes import in_quiet_hours, local_day, push
+from market.ratings import on_time_counts
 from market.settings import MarketSettings
 from matching.digest import DigestIndex, workers_for_order
 from matching.score import OrderFacts, WorkerFacts
@@ -91,21 +92,8 @@ def order_facts(o: Order, on_time: dict[int, float]) -> OrderFacts:
 
 
 async def on_time_rates(session: AsyncSession, now: datetime) -> dict[int, float]:
-    """Employer on-time-pay rate (paid by the due time / due or paid), in one query."""
-    rows = await session.execute(
-        select(Order.employer_id, Assignment.paid_at, Assignment.due_at)
-        .join(Assignment, Assignment.order_id == Order.id)
-        .where(Assignment.status == "completed")
-    )
-    due: dict[int, int] = defaultdict(int)
-    ok: dict[int, int] = defaultdict(int)
-    for employer, paid, due_at in rows.all():
-        if paid is None and (due_at is None or due_at > now):
-            continue
-        due[employer] += 1
-        if paid is not None and due_at is not None and paid <= due_at:
-            ok[employer] += 1
-    return {e: ok[e] / n for e, n in due.items()}
+    """Employer on-time-pay rate for every employer with a due or paid job (market.ratings)."""
+    return {e: ok / due for e, (ok, due) in (await on_time_counts(session, now)).items()}
 
 
 def _listed(now: datetime):  # type: ignore[no-untyped-def]

@@ -71,20 +71,33 @@ class Reputation:
     basis: int
 
 
+async def on_time_counts(
+    session: AsyncSession, now: datetime, employer_id: int | None = None
+) -> dict[int, tuple[int, int]]:
+    """Per employer: (jobs paid by their due time, jobs whose payment was due or made).
+    One rule for the reputation shown to people and for matching (market.digests)."""
+    stmt = (
+        select(Order.employer_id, Assignment.paid_at, Assignment.due_at)
+        .join(Assignment, Assignment.order_id == Order.id)
+        .where(Assignment.status == "completed")
+    )
+    if employer_id is not None:
+        stmt = stmt.where(Order.employer_id == employer_id)
+    counts: dict[int, tuple[int, int]] = {}
+    for employer, paid, due_at in (await session.execute(stmt)).all():
+        if paid is None and (due_at is None or due_at > now):
+            continue  # not due yet
+        ok, due = counts.get(employer, (0, 0))
+        counts[employer] = (ok + int(paid is not None and due_at is not None and paid <= due_at), due + 1)
+    return counts
+
+
 async def employer_reputation(session: AsyncSession, employer_id: int, now: datetime) -> Reputation:
     """On-time-pay rate: of the jobs whose payment was due (or already paid), the share paid in
     full by the due time."""
-    rows = (
-        await session.execute(
-            select(Assignment.paid_at, Assignment.due_at)
-            .join(Order, Order.id == Assignment.order_id)
-            .where(Order.employer_id == employer_id, Assignment.status == "completed")
-        )
-    ).all()
-    due = [(p, d) for p, d in rows if p is not None or (d is not None and d <= now)]
-    on_time = sum(1 for p, d in due if p is not None and d is not None and p <= d)
+    on_time, due = (await on_time_counts(session, now, employer_id)).get(employer_id, (0, 0))
     avg, count = await _scores(session, employer_id, "worker")
-    return Reputation(avg, count, on_time / len(due) if due else None, len(due))
+    return Reputation(avg, count, on_time / due if due else None, due)
 
 
 async def worker_reputation(session: AsyncSession, worker_id: int, now: datetime) -> Reputation:
