@@ -2,7 +2,6 @@
 
     python bench/bench_oa_callback.py [--requests 3000] [--concurrency 16] [--rate 200]
                                       [--seconds 15] [--aes] [--with-sender]
-                                      [--outbox-chat-index]
 
 Two servers, each in its own process on 127.0.0.1 (the load generator is this process):
 
@@ -10,10 +9,9 @@ Two servers, each in its own process on 127.0.0.1 (the load generator is this pr
 * **full** — the real app (``bot.app.build_app``) with the 公众号 channel on and a fresh, migrated
   SQLite database: signature check, body cap, defusedxml, the dialog engine's transaction
   (dedupe by MsgId, dialog state, outbox), the passive-reply claim, the reply XML.
-  ``--with-sender`` also runs the outbox sender and scheduler, as ``linggong serve`` does;
-  ``--outbox-chat-index`` adds the proposed ``outbox (channel, chat_id, status)`` index.
+  ``--with-sender`` also runs the outbox sender and scheduler, as ``linggong serve`` does.
 
-Requests are built beforehand by the independent simulator (``tests/wechat_sim``): 2,000
+Requests are built beforehand by the independent simulator (``tests/wechat_sim``): 400
 followers, each sending 帮助 / 找活 / 取消 / 菜单 / 6 in turn (help, a registration that starts,
 a cancel, the menu and a choice in it), every one a new MsgId.
 
@@ -47,16 +45,18 @@ APPID = "wx1234567890abcdef"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 PATH = "/wechat/oa"
 TEXTS = ("帮助", "找活", "取消", "菜单", "6")
-FOLLOWERS = 2000
+FOLLOWERS = 400
 
 
 # ----------------------------------------------------------------------------- servers
-def _serve(kind: str, db_dir: str, aes: bool, with_sender: bool, chat_index: bool) -> None:
+def _serve(kind: str, db_dir: str, aes: bool, with_sender: bool) -> None:
     import logging
 
     from aiohttp import web
 
     logging.basicConfig(level=logging.WARNING)
+
+    cleanup: list = []  # type: ignore[type-arg]
 
     async def make() -> web.Application:
         if kind == "bare":
@@ -74,16 +74,14 @@ def _serve(kind: str, db_dir: str, aes: bool, with_sender: bool, chat_index: boo
 
         url = f"sqlite+aiosqlite:///{db_dir}/bench.db"
         upgrade(url)
-        if chat_index:  # proposed for the schema: the passive-reply claim looks rows up by chat
-            import sqlite3
-
-            with sqlite3.connect(f"{db_dir}/bench.db") as conn:
-                conn.execute("CREATE INDEX ix_outbox_chat ON outbox (channel, chat_id, status)")
         env = {"DATABASE_URL": url, "WECHAT_OA_TOKEN": TOKEN, "WECHAT_OA_APPID": APPID}
         if aes:
             env["WECHAT_OA_AES_KEY"] = AES_KEY
         cfg = load_config(ROOT / "config.yaml", env=env)
-        return build_app(build_services(cfg), with_background=with_sender)
+        services = build_services(cfg)
+        if not with_sender:  # otherwise the app's own cleanup closes the database
+            cleanup.append(services.db.dispose)
+        return build_app(services, with_background=with_sender)
 
     async def main() -> None:
         runner = web.AppRunner(await make(), access_log=None)
@@ -96,17 +94,18 @@ def _serve(kind: str, db_dir: str, aes: bool, with_sender: bool, chat_index: boo
             None, sys.stdin.read
         )  # until stdin closes
         await runner.cleanup()
+        for step in cleanup:
+            await step()
 
     asyncio.run(main())
 
 
 class Server:
-    def __init__(self, kind: str, aes: bool, with_sender: bool, chat_index: bool = False) -> None:
+    def __init__(self, kind: str, aes: bool, with_sender: bool) -> None:
         self.dir = tempfile.TemporaryDirectory()
         args = [sys.executable, __file__, "--serve", kind, "--db-dir", self.dir.name]
         args += ["--aes"] if aes else []
         args += ["--with-sender"] if with_sender else []
-        args += ["--outbox-chat-index"] if chat_index else []
         self.proc = subprocess.Popen(
             args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT
         )
@@ -207,7 +206,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "aes": args.aes,
     }
     for kind in ("bare", "full"):
-        server = Server(kind, args.aes, args.with_sender, args.outbox_chat_index)
+        server = Server(kind, args.aes, args.with_sender)
         try:
             await throughput(
                 server.url, base[:warm], args.concurrency
@@ -239,16 +238,11 @@ def main() -> int:
     ap.add_argument(
         "--with-sender", action="store_true", help="also run the outbox sender and scheduler"
     )
-    ap.add_argument(
-        "--outbox-chat-index",
-        action="store_true",
-        help="add the proposed outbox (channel, chat_id, status) index to the bench database",
-    )
     ap.add_argument("--serve", choices=("bare", "full"), help=argparse.SUPPRESS)
     ap.add_argument("--db-dir", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
-        _serve(args.serve, args.db_dir, args.aes, args.with_sender, args.outbox_chat_index)
+        _serve(args.serve, args.db_dir, args.aes, args.with_sender)
         return 0
     res = asyncio.run(run(args))
     lat = res["latency_at_rate"]

@@ -92,15 +92,16 @@ class DialogContext:
     """Set when the message was a code command such as ``接 3827``."""
     _user: User | None = None
     _user_loaded: bool = False
+    _user_id: int | None = None
+    _user_id_loaded: bool = False
 
     async def user(self) -> User | None:
         """The person behind this channel identity, or None if they never registered."""
         if not self._user_loaded:
-            from storage.repositories import UserRepository
+            from storage.models import User
 
-            self._user = await UserRepository(self.session).by_identity(
-                self.msg.channel, self.msg.user_id
-            )
+            user_id = await self.user_id()
+            self._user = await self.session.get(User, user_id) if user_id is not None else None
             self._user_loaded = True
         return self._user
 
@@ -113,8 +114,17 @@ class DialogContext:
         return self.settings.market
 
     async def user_id(self) -> int | None:
-        user = await self.user()
-        return user.id if user is not None else None
+        """The person's id (looked up once; the ``User`` row is only loaded when asked for)."""
+        if self._user_loaded:
+            return self._user.id if self._user is not None else None
+        if not self._user_id_loaded:
+            from storage.repositories import UserRepository
+
+            self._user_id = await UserRepository(self.session).user_id(
+                self.msg.channel, self.msg.user_id
+            )
+            self._user_id_loaded = True
+        return self._user_id
 
     async def ensure_user(self) -> User:
         from storage.repositories import UserRepository

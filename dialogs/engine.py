@@ -37,8 +37,8 @@ from market.notify import discard_notifications, flush_notifications
 from market.settings import MarketSettings
 from matching.intents import match_code_command, match_intent
 from storage.db import Database
-from storage.models import DialogStateRow
 from storage.repositories import DialogStateRepository, InboundRepository, OutboxRepository
+from storage.repositories.dialog_state import DialogState
 
 log = logging.getLogger("dialogs.engine")
 
@@ -258,9 +258,9 @@ class DialogEngine:
         # A deep copy: steps mutate nested lists, and the stored row must only change on save.
         data: dict[str, Any] = copy.deepcopy(row.data) if row is not None else {}
         ctx = DialogContext(msg=msg, text=text, session=session, now=now, settings=s, data=data)
-        user = await ctx.user()  # looked up once; steps reuse it
-        if user is not None:
-            await touch(session, user.id, now)  # active: digests count as read
+        user_id = await ctx.user_id()  # looked up once; steps reuse it
+        if user_id is not None:
+            await touch(session, user_id, now)  # active: digests count as read
         command = match_code_command(text)
         if command is not None and command.intent in self.entry:
             name: str | None = command.intent
@@ -317,7 +317,7 @@ class DialogEngine:
         self,
         step: Step,
         states: DialogStateRepository,
-        row: DialogStateRow | None,
+        row: DialogState | None,
         msg: InboundMessage,
         flow: Flow,
         current: str | None,
@@ -351,7 +351,7 @@ class DialogEngine:
     async def _save(
         self,
         states: DialogStateRepository,
-        row: DialogStateRow | None,
+        row: DialogState | None,
         msg: InboundMessage,
         dialog: str,
         state: str,

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market import texts
@@ -26,6 +26,7 @@ from market.settings import MarketSettings
 from matching.digest import DigestIndex, workers_for_order
 from matching.score import OrderFacts, WorkerFacts
 from storage.models import Assignment, ChatGroup, Order, PriorityOffer, PushRecord, WorkerProfile
+from storage.hot import HotStatement
 from storage.repositories._upsert import insert_ignore
 
 PRIORITY_FLAGS = {"low_income": "低收入家庭", "disabled": "残疾人", "hard_to_employ": "就业困难人员"}
@@ -216,17 +217,27 @@ async def send_digests(
 
 
 ACTIVE_RESOLUTION = timedelta(minutes=10)
+_WP = WorkerProfile.__table__
+_TOUCH = HotStatement(
+    update(_WP)
+    .where(
+        _WP.c.user_id == bindparam("p_user"),
+        or_(
+            _WP.c.ignored_digests != 0,
+            _WP.c.last_active_at.is_(None),
+            _WP.c.last_active_at < bindparam("p_stale", type_=_WP.c.last_active_at.type),
+        ),
+    )
+    .values(last_active_at=bindparam("p_now", type_=_WP.c.last_active_at.type), ignored_digests=0)
+)
 
 
 async def touch(session: AsyncSession, user_id: int, now: datetime) -> None:
     """A worker wrote to the bot: they are active (digests count as read, a pause ends).
-    Written at most every few minutes, not on every message."""
-    profile = await session.get(WorkerProfile, user_id)
-    if profile is None:
-        return
-    if profile.ignored_digests or profile.last_active_at is None or now - profile.last_active_at > ACTIVE_RESOLUTION:
-        profile.last_active_at = now
-        profile.ignored_digests = 0
+    Written at most every few minutes, not on every message (one conditional UPDATE)."""
+    await _TOUCH.execute(
+        session, {"p_user": user_id, "p_now": now, "p_stale": now - ACTIVE_RESOLUTION}
+    )
 
 
 async def set_subscription(session: AsyncSession, user_id: int, on: bool) -> WorkerProfile | None:

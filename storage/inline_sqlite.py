@@ -1,80 +1,203 @@
-"""aiosqlite without its thread: statements run inline on the event loop.
+"""SQLite on the event loop itself: the standard-library driver behind SQLAlchemy's asyncio API.
 
-aiosqlite hands every call (execute, fetch, commit …) to a worker thread and back; with ~30 such
-calls per chat message that hand-off, not SQLite, was most of the time (measured: 7.4 → 2.1 ms per
-message). SQLite on a local file answers in microseconds, and this process already serialises its
-own writers (``storage.db.Database``), so running the calls inline is both faster and simpler.
+aiosqlite hands every call (execute, fetch, commit …) to a worker thread and back, and
+SQLAlchemy's adapter wraps each of those calls in a greenlet switch and a coroutine. SQLite on a
+local file answers in microseconds, so that machinery — not SQLite — was most of the time of a
+chat message. This dialect is SQLAlchemy's own ``pysqlite`` dialect, marked as usable from
+``create_async_engine``: ``AsyncSession`` still runs each operation through ``greenlet_spawn``,
+but the statements inside run straight on ``sqlite3`` with no further hand-offs. This process
+already serialises its own writers (``storage.db.Database``).
 
 The cost: while another *process* holds the write lock, this loop waits in SQLite's busy handler.
 Keep other writers' transactions short (the CLI commands are), or switch it off with
-``database.sqlite_inline: false``.
+``database.sqlite_inline: false`` (aiosqlite, with its thread).
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable, Generator
 from typing import Any
 
-import aiosqlite
+from sqlalchemy.dialects import registry
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.util import EMPTY_DICT, immutabledict
+
+DRIVER = "linggong_inline"
 
 
-class _InlineQueue:
-    """Stands in for aiosqlite's queue to its thread (SQLAlchemy's adapter uses it directly for
-    ``isolation_level``): runs the function at once and settles the future."""
+class InlineSQLiteDialect(SQLiteDialect_pysqlite):
+    """``pysqlite``, accepted by ``create_async_engine``: calls never leave the loop's thread."""
 
-    def put_nowait(self, item: tuple[Any, Callable[[], Any]]) -> None:
-        future, function = item
-        try:
-            result = function()
-        except BaseException as exc:  # handed to the awaiting caller
-            if future is not None:
-                future.set_exception(exc)
-            return
-        if future is not None:
-            future.set_result(result)
+    driver = DRIVER
+    is_async = True
+    supports_statement_cache = True
+
+    @classmethod
+    def get_pool_class(cls, url: URL) -> Any:
+        # Waiting for a pooled connection must await, never block the loop's thread.
+        return AsyncAdaptedQueuePool
+
+    # Savepoints are two per message (the dialog step's, and each writer's in a shared
+    # transaction); compiling a SavepointClause per call cost more than the rest of the message's
+    # statements. SQLAlchemy generates the names (``sa_savepoint_N``); quoted all the same.
+    def do_savepoint(self, connection: Any, name: str) -> None:
+        _raw(connection, f'SAVEPOINT "{name}"')
+
+    def do_rollback_to_savepoint(self, connection: Any, name: str) -> None:
+        _raw(connection, f'ROLLBACK TO SAVEPOINT "{name}"')
+
+    def do_release_savepoint(self, connection: Any, name: str) -> None:
+        _raw(connection, f'RELEASE SAVEPOINT "{name}"')
+
+    def create_connect_args(self, url: URL) -> Any:
+        args, kwargs = super().create_connect_args(url)
+        kwargs["check_same_thread"] = False  # the pool may be disposed from another thread
+        return args, kwargs
 
 
-class InlineConnection(aiosqlite.Connection):
-    """An ``aiosqlite.Connection`` whose operations run in the calling thread."""
+def _raw(connection: Any, sql: str) -> None:
+    """Run one statement on the ``sqlite3`` connection under a SQLAlchemy ``Connection``."""
+    connection.connection.driver_connection.execute(sql).close()
 
-    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
-        super().__init__(connector, iter_chunk_size=64)
-        self._tx = _InlineQueue()  # type: ignore[assignment]
 
-    def __await__(self) -> Generator[Any, None, aiosqlite.Connection]:
-        return self._connect().__await__()
+registry.register(f"sqlite.{DRIVER}", __name__, "InlineSQLiteDialect")
 
-    async def _connect(self) -> aiosqlite.Connection:
-        if self._connection is None:
-            self._connection = self._connector()
-        return self
 
-    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if not self._running or self._connection is None:
-            raise ValueError("Connection closed")
-        return fn(*args, **kwargs)
+def inline_url(url: str | URL) -> URL:
+    """The same database through this dialect (``sqlite+aiosqlite://…`` → ``sqlite+linggong_inline://…``)."""
+    from sqlalchemy.engine import make_url
 
-    def stop(self) -> None:  # type: ignore[override]
-        self._running = False
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+    return make_url(url).set(drivername=f"sqlite+{DRIVER}")
+
+
+_PREBUFFER = immutabledict({"prebuffer_rows": True})
+
+
+def _options(execution_options: Any) -> Any:
+    return immutabledict(execution_options).union(_PREBUFFER) if execution_options else _PREBUFFER
+
+
+class InlineSession(AsyncSession):
+    """An ``AsyncSession`` for this dialect whose operations call the ORM directly.
+
+    ``AsyncSession`` runs every operation in a fresh greenlet so that an async driver can suspend
+    it; this dialect never suspends, and a greenlet per statement cost more than the statement
+    (≈ 60–100 µs each here). Only taking a connection from the pool may have to wait, so a
+    session bound to the engine takes its connection the usual way (once per transaction); one
+    bound to a connection (``storage.group_commit``) never does. ``AsyncConnection.execute``
+    insists on an awaiting driver: use the session's methods (as the application does), not the
+    connection's.
+    """
+
+    async def ensure_connection(self) -> None:
+        """Make sure the transaction holds its connection (from the pool the usual way)."""
+        transaction = self.sync_session.get_transaction()
+        if transaction is None or not transaction.connections:
+            if isinstance(self.sync_session.bind, Connection):
+                self.sync_session.connection()
+            else:
+                await AsyncSession.connection(self)
+
+    def begin(self) -> AsyncSessionTransaction:
+        return _DirectTransaction(self)
+
+    async def commit(self) -> None:
+        self.sync_session.commit()
+
+    async def rollback(self) -> None:
+        self.sync_session.rollback()
 
     async def close(self) -> None:
-        self.stop()
+        self.sync_session.close()
 
-    def __del__(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+    async def execute(  # type: ignore[override]
+        self,
+        statement: Any,
+        params: Any = None,
+        *,
+        execution_options: Any = EMPTY_DICT,
+        bind_arguments: Any = None,
+        **kw: Any,
+    ) -> Any:
+        await self.ensure_connection()
+        return self.sync_session.execute(
+            statement,
+            params=params,
+            execution_options=_options(execution_options),
+            bind_arguments=bind_arguments,
+            **kw,
+        )
+
+    async def scalar(  # type: ignore[override]
+        self,
+        statement: Any,
+        params: Any = None,
+        *,
+        execution_options: Any = EMPTY_DICT,
+        bind_arguments: Any = None,
+        **kw: Any,
+    ) -> Any:
+        await self.ensure_connection()
+        return self.sync_session.scalar(
+            statement,
+            params=params,
+            execution_options=_options(execution_options),
+            bind_arguments=bind_arguments,
+            **kw,
+        )
+
+    async def get(self, *args: Any, **kw: Any) -> Any:  # type: ignore[override]
+        await self.ensure_connection()
+        return self.sync_session.get(*args, **kw)
+
+    async def get_one(self, *args: Any, **kw: Any) -> Any:  # type: ignore[override]
+        await self.ensure_connection()
+        return self.sync_session.get_one(*args, **kw)
+
+    async def refresh(self, *args: Any, **kw: Any) -> None:  # type: ignore[override]
+        await self.ensure_connection()
+        self.sync_session.refresh(*args, **kw)
+
+    async def delete(self, instance: object) -> None:
+        await self.ensure_connection()
+        self.sync_session.delete(instance)
+
+    async def merge(self, *args: Any, **kw: Any) -> Any:  # type: ignore[override]
+        await self.ensure_connection()
+        return self.sync_session.merge(*args, **kw)
+
+    async def flush(self, objects: Any = None) -> None:
+        await self.ensure_connection()
+        self.sync_session.flush(objects=objects)
+
+    def begin_nested(self) -> AsyncSessionTransaction:
+        return _DirectTransaction(self, nested=True)
 
 
-def inline_creator(path: str, timeout: float) -> Callable[[], Any]:
-    """An ``async_creator`` for ``create_async_engine``."""
+class _DirectTransaction(AsyncSessionTransaction):
+    """``begin()`` / ``begin_nested()`` of an ``InlineSession``, called directly (the connection
+    is taken lazily, by the first statement, as ``Session.begin`` does)."""
 
-    async def create() -> InlineConnection:
-        conn = InlineConnection(lambda: sqlite3.connect(path, timeout=timeout, check_same_thread=False))
-        return await conn
+    __slots__ = ()
 
-    return create
+    async def start(self, is_ctxmanager: bool = False) -> AsyncSessionTransaction:
+        sync = self.session.sync_session
+        if self.nested:
+            await self.session.ensure_connection()  # type: ignore[attr-defined]
+        self.sync_transaction = self._assign_proxied(
+            sync.begin_nested() if self.nested else sync.begin()
+        )
+        if is_ctxmanager:
+            self.sync_transaction.__enter__()
+        return self
+
+    async def commit(self) -> None:
+        self._sync_transaction().commit()
+
+    async def rollback(self) -> None:
+        self._sync_transaction().rollback()
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        self._sync_transaction().__exit__(type_, value, traceback)

@@ -144,6 +144,8 @@ class OutboxRow(Base):
     __table_args__ = (
         UniqueConstraint("idempotency_key"),
         Index("ix_outbox_due", "status", "channel", "next_attempt_at"),
+        # The passive-reply claim looks up one person's queued rows on every message.
+        Index("ix_outbox_chat", "channel", "chat_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -49,6 +49,7 @@ from dialogs.engine import DialogEngine, HandleResult
 from dialogs.events import InboundMessage
 from storage.base import UTCDateTime
 from storage.db import BEFORE_COMMIT, Database, before_commit
+from storage.hot import HotStatement
 from storage.models import OutboxRow
 from storage.repositories import InboundRepository, OutboxRepository
 
@@ -64,7 +65,7 @@ _MAX_FIELD = 16 * 1024
 
 _OUT = OutboxRow.__table__
 _NOW = bindparam("p_now", type_=UTCDateTime())
-_CLAIM = (
+_CLAIM = HotStatement(
     update(_OUT)
     .where(
         _OUT.c.status == "queued",
@@ -85,7 +86,7 @@ _CLAIM = (
     .values(status="sent", sent_at=_NOW, lease_until=None)
     .returning(_OUT.c.id, _OUT.c.text)
 )
-_UNCLAIM = (
+_UNCLAIM = HotStatement(
     update(_OUT)
     .where(_OUT.c.id == bindparam("p_row"), _OUT.c.status == "sent")
     .values(status="queued", sent_at=None)
@@ -454,10 +455,8 @@ class CallbackCore:
         sender has claimed meanwhile is left to the sender."""
         now = self.clock()
         got = (
-            await session.execute(
-                _CLAIM, {"p_channel": self.channel, "p_chat": user, "p_now": now}
-            )
-        ).all()
+            await _CLAIM.execute(session, {"p_channel": self.channel, "p_chat": user, "p_now": now})
+        ).rows
         if not got:
             return []
         got.sort()
@@ -471,8 +470,8 @@ class CallbackCore:
                 continue
             texts.append(text)
             size += need
-        if overflow:
-            await session.execute(_UNCLAIM, [{"p_row": i} for i in overflow])
+        for row_id in overflow:
+            await _UNCLAIM.execute(session, {"p_row": row_id})
         return texts
 
     async def claim_passive(

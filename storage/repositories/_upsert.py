@@ -8,15 +8,15 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import Insert
+
+from storage.hot import HotStatement
 
 
 @lru_cache(maxsize=256)
-def _statement(dialect: str, table: Table, returning: Any) -> Insert:
-    """Built once per table: the values travel as parameters, so SQLAlchemy's compiled-statement
-    cache serves every later call (this is on the hot path of every message)."""
+def _statement(dialect: str, table: Table, returning: Any) -> HotStatement:
+    """Built once per table (this is on the path of every message)."""
     module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table).on_conflict_do_nothing().returning(returning)
+    return HotStatement(module.insert(table).on_conflict_do_nothing().returning(returning))
 
 
 async def insert_ignore(
@@ -24,5 +24,4 @@ async def insert_ignore(
 ) -> Any | None:
     """Insert a row unless it would violate a unique key; return ``returning`` or None."""
     stmt = _statement(session.bind.dialect.name, table, returning)
-    result = await session.execute(stmt, values)
-    return result.scalar_one_or_none()
+    return (await stmt.execute(session, values)).scalar()

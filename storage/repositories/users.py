@@ -2,23 +2,34 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+
+from storage.hot import HotStatement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import EmployerProfile, Identity, User, WorkerProfile
+
+
+_I = Identity.__table__
+_USER_ID = HotStatement(  # every message asks this
+    select(_I.c.user_id).where(
+        _I.c.channel == bindparam("p_channel"), _I.c.external_id == bindparam("p_ext")
+    )
+)
 
 
 class UserRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def user_id(self, channel: str, external_id: str) -> int | None:
+        """The id of the person behind a channel identity, or None."""
+        result = await _USER_ID.execute(self.session, {"p_channel": channel, "p_ext": external_id})
+        return result.scalar()
+
     async def by_identity(self, channel: str, external_id: str) -> User | None:
-        stmt = (
-            select(User)
-            .join(Identity, Identity.user_id == User.id)
-            .where(Identity.channel == channel, Identity.external_id == external_id)
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        user_id = await self.user_id(channel, external_id)
+        return await self.session.get(User, user_id) if user_id is not None else None
 
     async def get_or_create(
         self, channel: str, external_id: str, display_name: str, now: datetime

@@ -1,0 +1,175 @@
+"""Group commit for SQLite: writers that queue up share one transaction, each in its own savepoint.
+
+SQLite has one writer at a time, so this process already queues its writers (one asyncio lock).
+Beginning and committing a transaction per writer cost more than the writer's own statements
+(the commit writes the WAL; now and then it also checkpoints). Here the queue is kept, but while
+writers are waiting the transaction stays open:
+
+* a writer takes the lock, gets a session on the shared connection whose work runs inside a
+  ``SAVEPOINT`` (SQLAlchemy's ``join_transaction_mode="create_savepoint"``); an error rolls back
+  to it — that writer's changes go, the others' stay — and is raised to that writer alone;
+* the transaction commits once no new writer has joined for a few turns of the event loop (or
+  when the batch holds ``max_members`` writers) — a message that has just arrived takes a few
+  turns to get from its socket to here, and with SQLite on the loop's own thread a writer never
+  waits on I/O, so "nobody is queued right now" would be true almost always;
+* every writer returns from ``transaction()`` only after the batch it belongs to has committed,
+  so nothing is answered, sent or acknowledged before it is durable; if the commit fails, every
+  writer of the batch gets the error (none of their changes happened).
+
+A lone writer commits at once, so a quiet service behaves exactly as before; under load a batch
+is as large as the queue. The connection stays open between batches (its page cache stays warm).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, AsyncTransaction
+
+log = logging.getLogger("storage.group_commit")
+
+
+class _Batch:
+    def __init__(self, connection: AsyncConnection, transaction: AsyncTransaction) -> None:
+        self.connection = connection
+        self.transaction = transaction
+        self.members = 0
+        self.committer: asyncio.Task[None] | None = None
+        self.committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+
+class GroupCommit:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        make_session: Callable[..., AsyncSession],
+        before_commit: Callable[[AsyncSession], Awaitable[None]],
+        *,
+        max_members: int = 32,
+        quiet_turns: int = 3,
+    ) -> None:
+        self.engine = engine
+        self.make_session = make_session
+        self.before_commit = before_commit
+        self.max_members = max_members
+        self.quiet_turns = quiet_turns
+        self._lock = asyncio.Lock()
+        self._queued = 0
+        self._batch: _Batch | None = None
+        self._connection: AsyncConnection | None = None
+        self.batches = 0
+        """Transactions committed (for tests and the benchmark: writers ÷ batches)."""
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        self._queued += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self._queued -= 1
+        batch: _Batch | None = None
+        try:
+            batch = self._batch or await self._begin()
+            batch.members += 1
+            session = self.make_session(bind=batch.connection, join_transaction_mode="create_savepoint")
+            try:
+                async with session.begin():
+                    yield session
+                    await self.before_commit(session)
+            finally:
+                await session.close()
+        except BaseException:
+            if batch is not None and self._batch is batch and not self._intact(batch):
+                await self._abort(batch, RuntimeError("the shared transaction was lost"))
+            raise
+        finally:
+            try:
+                if batch is not None and self._batch is batch:
+                    if batch.members >= self.max_members:
+                        await self._commit(batch)
+                    elif batch.committer is None:
+                        batch.committer = asyncio.get_running_loop().create_task(
+                            self._commit_when_quiet(batch)
+                        )
+            finally:
+                self._lock.release()
+        await asyncio.shield(batch.committed)
+
+    async def _commit_when_quiet(self, batch: _Batch) -> None:
+        """Commit once no new writer has joined for ``quiet_turns`` turns of the event loop (a
+        message that has just arrived needs a few turns to get from the socket to here)."""
+        while True:
+            seen = batch.members
+            for _ in range(self.quiet_turns):
+                await asyncio.sleep(0)
+            if batch.members == seen and self._queued == 0:
+                break
+        async with self._lock:
+            if self._batch is batch:
+                await self._commit(batch)
+
+    async def _begin(self) -> _Batch:
+        if self._connection is None or self._connection.closed:
+            self._connection = await self.engine.connect()
+        try:
+            transaction = await self._connection.begin()
+        except BaseException:
+            await self._discard_connection()
+            raise
+        self._batch = _Batch(self._connection, transaction)
+        return self._batch
+
+    async def _commit(self, batch: _Batch) -> None:
+        if not self._intact(batch):
+            await self._abort(batch, RuntimeError("the shared transaction was lost"))
+            return
+        self._batch = None
+        try:
+            await batch.transaction.commit()
+        except BaseException as exc:
+            log.error("group commit of %d writer(s) failed: %r", batch.members, exc)
+            batch.committed.set_exception(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
+            batch.committed.exception()  # retrieved: the writers re-raise it themselves
+            await self._discard_connection()
+            return
+        self.batches += 1
+        batch.committed.set_result(None)
+
+    @staticmethod
+    def _intact(batch: _Batch) -> bool:
+        """Still inside the shared transaction? (SQLite rolls a transaction back by itself on
+        some errors — disk full, I/O — and SQLAlchemy would not know.)"""
+        if not batch.connection.in_transaction():
+            return False
+        raw = batch.connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+        return bool(getattr(raw, "in_transaction", True))
+
+    async def _abort(self, batch: _Batch, exc: Exception) -> None:
+        """The batch cannot commit: every writer in it gets ``exc``."""
+        self._batch = None
+        if not batch.committed.done():
+            batch.committed.set_exception(exc)
+            batch.committed.exception()
+        log.error("group commit of %d writer(s) abandoned: %r", batch.members, exc)
+        try:
+            await batch.transaction.rollback()
+        except Exception:
+            log.debug("rolling back an abandoned batch", exc_info=True)
+        await self._discard_connection()
+
+    async def _discard_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                await connection.close()
+            except Exception:  # already broken; the pool replaces it
+                log.debug("closing a failed writer connection", exc_info=True)
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._batch is not None:
+                await self._commit(self._batch)
+            await self._discard_connection()
