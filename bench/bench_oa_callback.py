@@ -16,7 +16,10 @@ followers, each sending 帮助 / 找活 / 取消 / 菜单 / 6 in turn (help, a r
 a cancel, the menu and a choice in it), every one a new MsgId.
 
 1. Throughput: ``--concurrency`` clients send ``--requests`` messages as fast as answers come back,
-   to each server in turn; the ratio full / bare is printed (goal ≥ 0.25).
+   to each server in turn, for ``--rounds`` alternating rounds; the ratio of the median rates
+   full / bare is printed (goal ≥ 0.25), and beside it the ratio of the servers' CPU time per
+   message (read from ``/proc``: steadier when the load generator, on the same two cores, is the
+   bottleneck of the bare run).
 2. Latency: an open-loop load of ``--rate`` messages a second for ``--seconds`` seconds against
    the full pipeline (requests fired on schedule, whatever the answers do); p50 / p95 / p99 / max
    (goal p99 ≤ 100 ms at 200/s).
@@ -196,41 +199,66 @@ async def latency(url: str, reqs: list, rate: float) -> dict[str, float]:  # typ
     }
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def run(args: argparse.Namespace) -> dict[str, object]:
     warm = 300
-    base = _requests(warm + args.requests, args.aes, 0)
+    per_round = args.requests
+    base = _requests(warm + per_round * args.rounds, args.aes, 0)
     lat_reqs = _requests(int(args.rate * args.seconds), args.aes, 10_000_000)
     results: dict[str, object] = {
-        "requests": args.requests,
+        "requests": per_round,
+        "rounds": args.rounds,
         "concurrency": args.concurrency,
         "aes": args.aes,
     }
-    for kind in ("bare", "full"):
-        server = Server(kind, args.aes, args.with_sender)
-        try:
-            await throughput(
-                server.url, base[:warm], args.concurrency
-            )  # warm-up (imports, caches)
-            rps, bad = await throughput(server.url, base[warm:], args.concurrency)
-            results[f"{kind}_rps"] = round(rps, 1)
-            results[f"{kind}_errors"] = bad
-            if kind == "full":
-                results["latency_at_rate"] = {
-                    "rate": args.rate,
-                    **{
-                        k: round(v, 2)
-                        for k, v in (await latency(server.url, lat_reqs, args.rate)).items()
-                    },
-                }
-        finally:
+    servers = {kind: Server(kind, args.aes, args.with_sender) for kind in ("bare", "full")}
+    try:
+        for server in servers.values():  # warm-up (imports, caches)
+            await throughput(server.url, base[:warm], args.concurrency)
+        rps: dict[str, list[float]] = {"bare": [], "full": []}
+        cpu: dict[str, list[float]] = {"bare": [], "full": []}
+        bad = {"bare": 0, "full": 0}
+        # Rounds alternate between the two servers, so that a slow spell of this machine
+        # weighs on both; the medians are compared.
+        for r in range(args.rounds):
+            chunk = base[warm + r * per_round : warm + (r + 1) * per_round]
+            for kind, server in servers.items():
+                before = _cpu_seconds(server.proc.pid)
+                got, errors = await throughput(server.url, chunk, args.concurrency)
+                cpu[kind].append((_cpu_seconds(server.proc.pid) - before) / len(chunk))
+                rps[kind].append(got)
+                bad[kind] += errors
+        for kind in servers:
+            results[f"{kind}_rps"] = round(statistics.median(rps[kind]), 1)
+            results[f"{kind}_rps_rounds"] = [round(x) for x in rps[kind]]
+            results[f"{kind}_cpu_us_per_msg"] = round(statistics.median(cpu[kind]) * 1e6)
+            results[f"{kind}_errors"] = bad[kind]
+        results["latency_at_rate"] = {
+            "rate": args.rate,
+            **{
+                k: round(v, 2)
+                for k, v in (await latency(servers["full"].url, lat_reqs, args.rate)).items()
+            },
+        }
+    finally:
+        for server in servers.values():
             server.stop()
     results["ratio"] = round(float(results["full_rps"]) / float(results["bare_rps"]), 3)  # type: ignore[arg-type]
+    results["cpu_ratio"] = round(
+        float(results["bare_cpu_us_per_msg"]) / float(results["full_cpu_us_per_msg"]), 3  # type: ignore[arg-type]
+    )
     return results
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--requests", type=int, default=3000)
+    ap.add_argument("--requests", type=int, default=2000, help="per round and server")
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--rate", type=float, default=200.0)
     ap.add_argument("--seconds", type=float, default=15.0)
@@ -246,10 +274,17 @@ def main() -> int:
         return 0
     res = asyncio.run(run(args))
     lat = res["latency_at_rate"]
-    print(f"bare aiohttp handler : {res['bare_rps']:8.1f} messages/s")
     print(
-        f"full 公众号 pipeline  : {res['full_rps']:8.1f} messages/s   "
-        f"ratio {res['ratio']:.3f} (goal ≥ 0.25)"
+        f"bare aiohttp handler : {res['bare_rps']:8.1f} messages/s (median of {res['bare_rps_rounds']}), "
+        f"server CPU {res['bare_cpu_us_per_msg']} µs/message"
+    )
+    print(
+        f"full 公众号 pipeline  : {res['full_rps']:8.1f} messages/s (median of {res['full_rps_rounds']}), "
+        f"server CPU {res['full_cpu_us_per_msg']} µs/message"
+    )
+    print(
+        f"ratio full / bare    : {res['ratio']:.3f} by throughput (goal ≥ 0.25), "
+        f"{res['cpu_ratio']:.3f} by server CPU per message"
     )
     lat_ms = {k: float(v) for k, v in lat.items()}  # type: ignore[union-attr]
     print(

@@ -45,16 +45,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
 
+        last: tuple[datetime | None, str | None] = (None, None)
+
         def process(value: datetime | None) -> str | None:
+            nonlocal last
             if value is None:
                 return None
+            seen = last  # one message writes the same instant several times
+            if seen[0] == value:
+                return seen[1]
             if value.tzinfo is None:
                 raise ValueError("naive datetime given to a UTC column")
             v = value.astimezone(UTC)
-            return (
+            text = (
                 f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
                 f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
             )
+            last = (value, text)
+            return text
 
         return process
 

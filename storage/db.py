@@ -53,6 +53,7 @@ def make_engine(url: str, *, sqlite_inline: bool = True, **kwargs: Any) -> Async
             cur.execute("PRAGMA busy_timeout=60000")
             cur.execute("PRAGMA mmap_size=268435456")
             cur.execute("PRAGMA cache_size=-32000")
+            cur.execute("PRAGMA temp_store=MEMORY")
             cur.close()
 
         @event.listens_for(engine.sync_engine, "begin")

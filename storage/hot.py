@@ -35,12 +35,14 @@ _RAW = "linggong_hot_connection"
 """``session.info`` key: (the session's root transaction, its dialect, its sqlite3 connection)."""
 
 
-@dataclass(frozen=True)
 class HotResult:
     """All rows (already fetched and converted) and the count of rows changed."""
 
-    rows: list[tuple[Any, ...]]  # sqlite3 rows are tuples already
-    rowcount: int
+    __slots__ = ("rows", "rowcount")
+
+    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int) -> None:
+        self.rows = rows  # sqlite3 rows are tuples already
+        self.rowcount = rowcount
 
     def first(self) -> tuple[Any, ...] | None:
         return self.rows[0] if self.rows else None

@@ -72,6 +72,8 @@ def inline_url(url: str | URL) -> URL:
     return make_url(url).set(drivername=f"sqlite+{DRIVER}")
 
 
+_READY = "linggong_ready_for"
+"""``Session.info`` key: the root transaction known to hold its connection."""
 _PREBUFFER = immutabledict({"prebuffer_rows": True})
 
 
@@ -93,12 +95,17 @@ class InlineSession(AsyncSession):
 
     async def ensure_connection(self) -> None:
         """Make sure the transaction holds its connection (from the pool the usual way)."""
-        transaction = self.sync_session.get_transaction()
+        sync = self.sync_session
+        transaction = sync.get_transaction()
+        if transaction is not None and sync.info.get(_READY) is transaction:
+            return
         if transaction is None or not transaction.connections:
-            if isinstance(self.sync_session.bind, Connection):
-                self.sync_session.connection()
+            if isinstance(sync.bind, Connection):
+                sync.connection()
             else:
                 await AsyncSession.connection(self)
+            transaction = sync.get_transaction()
+        sync.info[_READY] = transaction
 
     def begin(self) -> AsyncSessionTransaction:
         return _DirectTransaction(self)

@@ -40,7 +40,7 @@ from datetime import datetime
 import defusedxml
 import defusedxml.ElementTree as SafeET
 from aiohttp import web
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.adapters import wechat_texts
@@ -68,7 +68,9 @@ _NOW = bindparam("p_now", type_=UTCDateTime())
 _CLAIM = HotStatement(
     update(_OUT)
     .where(
-        _OUT.c.status == "queued",
+        # Checked again on the row itself (PostgreSQL: the sender may have taken it meanwhile),
+        # as an expression so that SQLite finds the rows by id, not by scanning every queued row.
+        func.coalesce(_OUT.c.status, "") == "queued",
         _OUT.c.id.in_(
             select(_OUT.c.id)
             .where(

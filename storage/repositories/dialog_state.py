@@ -5,9 +5,8 @@ rows come back as small frozen snapshots instead of ORM objects."""
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,8 +52,7 @@ class StaleDialogState(RuntimeError):
     """The row changed since it was read (someone else moved the conversation on)."""
 
 
-@dataclass(frozen=True)
-class DialogState:
+class DialogState(NamedTuple):
     """One conversation's saved place, as read."""
 
     id: int
