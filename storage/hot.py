@@ -32,7 +32,7 @@ from storage.inline_sqlite import DRIVER
 
 Processor = Callable[[Any], Any] | None
 _RAW = "linggong_hot_connection"
-"""``session.info`` key: (the session's root transaction, its dialect, its sqlite3 connection)."""
+"""``session.info`` key: (the innermost transaction, its dialect, its sqlite3 connection)."""
 
 
 class HotResult:
@@ -76,9 +76,11 @@ class HotStatement:
 
     async def execute(self, session: AsyncSession, params: Mapping[str, Any]) -> HotResult:
         sync = session.sync_session
-        transaction = sync.get_transaction()
+        # The innermost transaction: a savepoint opened since the last call must first take its
+        # connection (SQLAlchemy emits the SAVEPOINT lazily, then).
+        current = sync.get_nested_transaction() or sync.get_transaction()
         cached = sync.info.get(_RAW)
-        if cached is not None and cached[0] is transaction and transaction is not None:
+        if cached is not None and cached[0] is current and current is not None:
             dialect, raw = cached[1], cached[2]
         elif session.bind.dialect.driver != DRIVER:
             result = await session.execute(self.statement, dict(params))
@@ -86,10 +88,10 @@ class HotStatement:
             return HotResult(rows, result.rowcount if not result.returns_rows else len(rows))
         else:
             await session.ensure_connection()  # type: ignore[attr-defined]  # an InlineSession
-            transaction = sync.get_transaction()
             dialect = session.bind.dialect
-            raw = sync.connection().connection.driver_connection
-            sync.info[_RAW] = (transaction, dialect, raw)
+            raw = sync.connection().connection.driver_connection  # in the current savepoint
+            current = sync.get_nested_transaction() or sync.get_transaction()
+            sync.info[_RAW] = (current, dialect, raw)
         if sync.autoflush:
             sync.flush()
         plan = self._plan(dialect, params)

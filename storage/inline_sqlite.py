@@ -39,22 +39,34 @@ class InlineSQLiteDialect(SQLiteDialect_pysqlite):
         # Waiting for a pooled connection must await, never block the loop's thread.
         return AsyncAdaptedQueuePool
 
-    # Savepoints are two per message (the dialog step's, and each writer's in a shared
-    # transaction); compiling a SavepointClause per call cost more than the rest of the message's
-    # statements. SQLAlchemy generates the names (``sa_savepoint_N``); quoted all the same.
+    # Savepoints are two per message (each writer's in a shared transaction, and the dialog
+    # step's). SQLAlchemy numbers them ``sa_savepoint_N`` with N growing for as long as the
+    # connection lives; every new name was a new statement for sqlite3's prepared-statement cache,
+    # pushing the per-message statements out of it. SQLite resolves a savepoint name to the most
+    # recent one, and SQLAlchemy nests savepoints strictly (last opened, first closed), so a
+    # handful of reused names behave the same. ROLLBACK TO is followed by RELEASE, as SQLAlchemy
+    # considers a rolled-back savepoint gone.
     def do_savepoint(self, connection: Any, name: str) -> None:
-        _raw(connection, f'SAVEPOINT "{name}"')
+        _raw(connection, f"SAVEPOINT {_slot(name)}")
 
     def do_rollback_to_savepoint(self, connection: Any, name: str) -> None:
-        _raw(connection, f'ROLLBACK TO SAVEPOINT "{name}"')
+        slot = _slot(name)
+        _raw(connection, f"ROLLBACK TO SAVEPOINT {slot}")
+        _raw(connection, f"RELEASE SAVEPOINT {slot}")
 
     def do_release_savepoint(self, connection: Any, name: str) -> None:
-        _raw(connection, f'RELEASE SAVEPOINT "{name}"')
+        _raw(connection, f"RELEASE SAVEPOINT {_slot(name)}")
 
     def create_connect_args(self, url: URL) -> Any:
         args, kwargs = super().create_connect_args(url)
         kwargs["check_same_thread"] = False  # the pool may be disposed from another thread
         return args, kwargs
+
+
+def _slot(name: str) -> str:
+    """``sa_savepoint_13`` → ``"lg_sp_1"``: one of four names, by SQLAlchemy's number."""
+    digits = name.rsplit("_", 1)[-1]
+    return f'"lg_sp_{int(digits) % 4}"' if digits.isdigit() else '"' + name.replace('"', "") + '"'
 
 
 def _raw(connection: Any, sql: str) -> None:

@@ -16,6 +16,7 @@ from dialogs.events import InboundMessage
 from market.errors import UserFacingError
 from storage.db import Database
 from storage.models import DialogStateRow, InboundRecord, OutboxRow
+from storage.repositories import OutboxRepository
 
 
 async def _start(_ctx: DialogContext) -> Step:
@@ -28,6 +29,11 @@ async def _collect(ctx: DialogContext) -> Step:
         raise RuntimeError("secret internal detail")
     if ctx.text == "refuse":
         raise UserFacingError("这单已经满了")
+    if ctx.text == "write-boom":  # a write through the per-message fast path, then a failure
+        await OutboxRepository(ctx.session).enqueue(
+            channel="web", chat_id="someone", text="half-done", idempotency_key="partial", now=ctx.now
+        )
+        raise RuntimeError("failed after writing")
     ctx.data.setdefault("seen", []).append(ctx.text)
     return Step(replies=[f"收到{ctx.text}"], state="collect", ask=False)
 
@@ -103,6 +109,17 @@ async def test_unexpected_error_apologises_and_rolls_back_the_step(
     async with db.reader() as s:
         outcome = await s.scalar(select(InboundRecord.outcome).where(InboundRecord.message_id == "m2"))
     assert outcome == "error"
+
+
+async def test_a_failed_step_loses_its_writes_but_the_message_counts(db: Database, clock) -> None:  # type: ignore[no-untyped-def]
+    engine = _engine(db, clock)
+    await engine.handle(_msg("登记", "start", clock))
+    result = await engine.handle(_msg("write-boom", "m3", clock))
+    assert "抱歉" in result.replies[0].text
+    async with db.reader() as s:
+        partial = await s.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.idempotency_key == "partial"))
+        recorded = await s.scalar(select(InboundRecord.outcome).where(InboundRecord.message_id == "m3"))
+    assert partial == 0 and recorded == "error"
 
 
 async def test_business_refusal_gets_its_own_message(db: Database, clock) -> None:  # type: ignore[no-untyped-def]

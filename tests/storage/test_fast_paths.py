@@ -232,3 +232,29 @@ async def test_cancelled_writer_leaves_the_others_committed(sqlite_db: Database)
         await doomed
     assert await _count(db) == 2
     await db.dispose()
+
+
+async def test_nested_savepoints_roll_back_the_right_level(db: Database) -> None:
+    """Savepoints reuse a few names on SQLite (storage.inline_sqlite): nesting, rolling back an
+    inner one and opening more afterwards still undoes exactly the right work."""
+
+    async def add(s, key: str) -> None:  # type: ignore[no-untyped-def]
+        await OutboxRepository(s).enqueue(channel="web", chat_id="c", text=key,
+                                          idempotency_key=key, now=T0)
+
+    async with db.transaction() as s:
+        await add(s, "outer")
+        for i in range(6):  # more savepoints than there are names
+            async with s.begin_nested():
+                await add(s, f"kept{i}")
+                with pytest.raises(RuntimeError):
+                    async with s.begin_nested():
+                        await add(s, f"undone{i}")
+                        async with s.begin_nested():
+                            await add(s, f"undone-deeper{i}")
+                        raise RuntimeError("roll this level back")
+                async with s.begin_nested():
+                    await add(s, f"kept-after{i}")
+    async with db.reader() as s:
+        keys = set((await s.execute(select(_OUT.c.idempotency_key))).scalars())
+    assert keys == {"outer"} | {f"kept{i}" for i in range(6)} | {f"kept-after{i}" for i in range(6)}
