@@ -3,7 +3,8 @@
 For each message: take the conversation's lock, then (inside one database transaction) record the
 message id — a repeated delivery stops here — load the conversation's state, run global commands
 or the current state's step, save the new state, and write every reply to the outbox. Dialog state,
-domain changes and replies commit together or not at all.
+domain changes and replies commit together or not at all (on SQLite, messages that queue up share
+one commit, each in its own savepoint: ``storage.group_commit``).
 
 Errors: a ``UserFacingError`` (a known business refusal) becomes its own message; anything else
 is logged with the conversation key and the user gets a short apology, never a traceback. Either

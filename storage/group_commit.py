@@ -8,10 +8,11 @@ writers are waiting the transaction stays open:
 * a writer takes the lock, gets a session on the shared connection whose work runs inside a
   ``SAVEPOINT`` (SQLAlchemy's ``join_transaction_mode="create_savepoint"``); an error rolls back
   to it — that writer's changes go, the others' stay — and is raised to that writer alone;
-* the transaction commits once no new writer has joined for a few turns of the event loop (or
-  when the batch holds ``max_members`` writers) — a message that has just arrived takes a few
-  turns to get from its socket to here, and with SQLite on the loop's own thread a writer never
-  waits on I/O, so "nobody is queued right now" would be true almost always;
+* the transaction commits a few turns of the event loop after its first writer, once the writers
+  queued by then have had their turn (or when the batch holds ``max_members`` writers) — a
+  message that has just arrived takes a few turns to get from its socket to the queue, and with
+  SQLite on the loop's own thread a writer never waits on I/O, so "nobody is queued right now"
+  would be true almost always;
 * every writer returns from ``transaction()`` only after the batch it belongs to has committed,
   so nothing is answered, sent or acknowledged before it is durable; if the commit fails, every
   writer of the batch gets the error (none of their changes happened).
@@ -99,14 +100,11 @@ class GroupCommit:
         await asyncio.shield(batch.committed)
 
     async def _commit_when_quiet(self, batch: _Batch) -> None:
-        """Commit once no new writer has joined for ``quiet_turns`` turns of the event loop (a
-        message that has just arrived needs a few turns to get from the socket to here)."""
-        while True:
-            seen = batch.members
-            for _ in range(self.quiet_turns):
-                await asyncio.sleep(0)
-            if batch.members == seen and self._queued == 0:
-                break
+        """Commit after a few turns of the event loop (a message that has just arrived needs
+        them to get from its socket to the queue) and after every writer queued by then: they
+        join this batch. Waiting for the lock, not spinning, while writers are at work."""
+        for _ in range(self.quiet_turns):
+            await asyncio.sleep(0)
         async with self._lock:
             if self._batch is batch:
                 await self._commit(batch)

@@ -125,13 +125,14 @@ def test_sqlite_datetime_refuses_naive_times() -> None:
 
 
 # --------------------------------------------------------------------------- group commit
-@pytest.fixture
-def sqlite_db(tmp_path, sqlite_template) -> Database:  # type: ignore[no-untyped-def]
+@pytest.fixture(params=["inline", "aiosqlite-thread"])
+def sqlite_db(request, tmp_path, sqlite_template) -> Database:  # type: ignore[no-untyped-def]
+    """SQLite both ways: on the event loop (the default) and through aiosqlite's thread."""
     import shutil
 
     path = tmp_path / "g.db"
     shutil.copy(sqlite_template, path)
-    return Database(f"sqlite+aiosqlite:///{path}")
+    return Database(f"sqlite+aiosqlite:///{path}", sqlite_inline=request.param == "inline")
 
 
 async def _count(db: Database) -> int:
