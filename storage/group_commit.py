@@ -5,9 +5,10 @@ Beginning and committing a transaction per writer cost more than the writer's ow
 (the commit writes the WAL; now and then it also checkpoints). Here the queue is kept, but while
 writers are waiting the transaction stays open:
 
-* a writer takes the lock, gets a session on the shared connection whose work runs inside a
-  ``SAVEPOINT`` (SQLAlchemy's ``join_transaction_mode="create_savepoint"``); an error rolls back
-  to it — that writer's changes go, the others' stay — and is raised to that writer alone;
+* a writer takes the lock and gets the batch's session, its work inside a ``SAVEPOINT``
+  (``begin_nested``); an error rolls back to it — that writer's changes go, the others' stay —
+  and is raised to that writer alone; afterwards the session forgets what the writer loaded
+  (``expunge_all``), as closing a session of its own would;
 * the transaction commits a few turns of the event loop after its first writer, once the writers
   queued by then have had their turn (or when the batch holds ``max_members`` writers) — a
   message that has just arrived takes a few turns to get from its socket to the queue, and with
@@ -34,9 +35,12 @@ log = logging.getLogger("storage.group_commit")
 
 
 class _Batch:
-    def __init__(self, connection: AsyncConnection, transaction: AsyncTransaction) -> None:
+    def __init__(
+        self, connection: AsyncConnection, transaction: AsyncTransaction, session: AsyncSession
+    ) -> None:
         self.connection = connection
         self.transaction = transaction
+        self.session = session
         self.members = 0
         self.committer: asyncio.Task[None] | None = None
         self.committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -75,13 +79,16 @@ class GroupCommit:
         try:
             batch = self._batch or await self._begin()
             batch.members += 1
-            session = self.make_session(bind=batch.connection, join_transaction_mode="create_savepoint")
+            session = batch.session
+            session.info.clear()  # hooks and caches of the previous writer
             try:
-                async with session.begin():
+                async with session.begin_nested():
                     yield session
                     await self.before_commit(session)
             finally:
-                await session.close()
+                # What this writer loaded stays readable for it, detached, as from a closed
+                # session; the next writer starts with nothing cached.
+                session.expunge_all()
         except BaseException:
             if batch is not None and self._batch is batch and not self._intact(batch):
                 await self._abort(batch, RuntimeError("the shared transaction was lost"))
@@ -117,7 +124,10 @@ class GroupCommit:
         except BaseException:
             await self._discard_connection()
             raise
-        self._batch = _Batch(self._connection, transaction)
+        # One session for the batch (setting a session up and down cost more than a message's
+        # statements); it never commits or rolls back the shared transaction itself.
+        session = self.make_session(bind=self._connection, join_transaction_mode="rollback_only")
+        self._batch = _Batch(self._connection, transaction, session)
         return self._batch
 
     async def _commit(self, batch: _Batch) -> None:
@@ -125,6 +135,7 @@ class GroupCommit:
             await self._abort(batch, RuntimeError("the shared transaction was lost"))
             return
         self._batch = None
+        await batch.session.close()
         try:
             await batch.transaction.commit()
         except BaseException as exc:
@@ -148,6 +159,10 @@ class GroupCommit:
     async def _abort(self, batch: _Batch, exc: Exception) -> None:
         """The batch cannot commit: every writer in it gets ``exc``."""
         self._batch = None
+        try:
+            await batch.session.close()
+        except Exception:
+            log.debug("closing an abandoned batch's session", exc_info=True)
         if not batch.committed.done():
             batch.committed.set_exception(exc)
             batch.committed.exception()
