@@ -84,7 +84,7 @@ def _serve(kind: str, db_dir: str, aes: bool, with_sender: bool) -> None:
         services = build_services(cfg)
         if not with_sender:  # otherwise the app's own cleanup closes the database
             cleanup.append(services.db.dispose)
-        return build_app(services, with_background=with_sender)
+        return build_app(services, with_background=with_sender, freeze_heap=True)  # as `serve`
 
     async def main() -> None:
         runner = web.AppRunner(await make(), access_log=None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -116,7 +117,11 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
     return scheduler
 
 
-def build_app(services: Services, *, with_background: bool = True) -> web.Application:
+def build_app(
+    services: Services, *, with_background: bool = True, freeze_heap: bool = False
+) -> web.Application:
+    """The aiohttp application. ``freeze_heap`` (``linggong serve``): after start-up, see
+    ``_freeze_heap``."""
     app = web.Application(client_max_size=1024 * 1024)
     app[SERVICES] = services
     app.add_routes(services.webchat.routes())
@@ -127,7 +132,18 @@ def build_app(services: Services, *, with_background: bool = True) -> web.Applic
 
     if with_background:
         app.cleanup_ctx.append(_background)
+    if freeze_heap:
+        app.on_startup.append(_freeze_heap)
     return app
+
+
+async def _freeze_heap(_app: web.Application) -> None:
+    """What start-up loaded (gazetteer, trade vocabulary, pinyin tables, code objects — some
+    300,000 objects) lives as long as the process, yet every full garbage collection walked it
+    all: 0.1–0.2 s with the event loop, and every chat, stopped. Collected once and frozen
+    (``gc.freeze``), later collections only see what the running service creates."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _healthz(request: web.Request) -> web.Response:

@@ -182,7 +182,7 @@ def _serve(cfg: AppConfig, host: str | None, port: int | None) -> int:
     from bot.app import build_app, build_services
 
     async def make() -> web.Application:
-        return build_app(build_services(cfg))
+        return build_app(build_services(cfg), freeze_heap=True)
 
     from bot.adapters.wechaty_grpc import WechatyError
 
