@@ -62,7 +62,6 @@ class GroupCommit:
         self.max_members = max_members
         self.quiet_turns = quiet_turns
         self._lock = asyncio.Lock()
-        self._queued = 0
         self._batch: _Batch | None = None
         self._connection: AsyncConnection | None = None
         self.batches = 0
@@ -70,11 +69,7 @@ class GroupCommit:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        self._queued += 1
-        try:
-            await self._lock.acquire()
-        finally:
-            self._queued -= 1
+        await self._lock.acquire()
         batch: _Batch | None = None
         try:
             batch = self._batch or await self._begin()
