@@ -9,9 +9,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.adapters.channels import Channels
 from bot.adapters.documents import Documents
@@ -22,6 +22,9 @@ from dialogs.engine import DialogEngine, Settings
 from dialogs.registry import ENTRY, FLOWS
 from market.settings import InsuranceOption, MarketSettings
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.jobs import DrainingScheduler
 
 log = logging.getLogger("bot.app")
 
@@ -108,11 +111,11 @@ async def register_web_rooms(services: Services) -> None:
             await remember_group(session, "web", room.id, room.name, services.clock())
 
 
-def build_scheduler(services: Services) -> AsyncIOScheduler:
+def build_scheduler(services: Services) -> DrainingScheduler:
     """One scheduler with named jobs (ids are stable; later issues add theirs here)."""
-    from bot.jobs import register_jobs
+    from bot.jobs import DrainingScheduler, register_jobs
 
-    scheduler = AsyncIOScheduler(timezone=services.cfg.service.tz)
+    scheduler = DrainingScheduler(timezone=services.cfg.service.tz)
     register_jobs(scheduler, services, time_scale=services.cfg.scheduler.time_scale)
     return scheduler
 
@@ -176,7 +179,7 @@ async def _background(app: web.Application):  # type: ignore[no-untyped-def]
         yield
     finally:
         if scheduler is not None:
-            scheduler.shutdown(wait=False)
+            await scheduler.drain()  # a running job finishes before the database closes
         services.stop.set()
         services.sender.wake()
         services.hub.poke()

@@ -9,6 +9,8 @@ computes the same slot for the same firing.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import os
 import socket
@@ -32,6 +34,49 @@ log = logging.getLogger("bot.jobs")
 MarketJob = Callable[[AsyncSession, Any, Any], Awaitable[object]]
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class DrainingScheduler(AsyncIOScheduler):
+    """APScheduler's asyncio scheduler, stopped without cutting a job off mid-way.
+
+    ``AsyncIOScheduler.shutdown`` cancels every running job: a job cancelled inside its
+    transaction rolls back (nothing is lost), but APScheduler logs the cancellation as the job
+    "raising an exception", and the firing's work is left for the next one. ``drain`` stops new
+    firings, lets the running ones finish (up to ``timeout``), and only then shuts down.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._running: set[asyncio.Task[Any]] = set()
+
+    def track(self, fn: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        @functools.wraps(fn)
+        async def run() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.add(task)
+            try:
+                await fn()
+            finally:
+                self._running.discard(task)
+
+        return run
+
+    @property
+    def jobs_running(self) -> int:
+        return len(self._running)
+
+    async def drain(self, timeout: float = 10) -> None:
+        self.pause()
+        await asyncio.sleep(0)  # a firing submitted just now starts, and so is counted
+        if self._running:
+            _done, late = await asyncio.wait(set(self._running), timeout=timeout)
+            if late:
+                log.warning("%d job(s) still running after %.1f s; cancelling them", len(late), timeout)
+                for task in late:
+                    task.cancel()
+                await asyncio.wait(late, timeout=5)
+        self.shutdown(wait=False)
 
 
 def slot_of(now: datetime, every_seconds: float) -> str:
@@ -77,11 +122,11 @@ JOBS: dict[str, tuple[MarketJob, float]] = {
 }
 
 
-def register_jobs(scheduler: AsyncIOScheduler, services: Services, *, time_scale: float = 1.0) -> None:
+def register_jobs(scheduler: DrainingScheduler, services: Services, *, time_scale: float = 1.0) -> None:
     """``time_scale`` > 1 runs every job that many times more often (demos and tests)."""
     common = {"replace_existing": True, "max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
     scheduler.add_job(
-        services.engine.expire_conversations,
+        scheduler.track(services.engine.expire_conversations),
         IntervalTrigger(seconds=60 / time_scale, start_date=EPOCH),
         id="dialogs.expire",
         **common,
@@ -89,7 +134,7 @@ def register_jobs(scheduler: AsyncIOScheduler, services: Services, *, time_scale
     for job_id, (fn, every) in JOBS.items():
         seconds = every / time_scale
         scheduler.add_job(
-            market_job(services, job_id, fn, seconds),
+            scheduler.track(market_job(services, job_id, fn, seconds)),
             IntervalTrigger(seconds=seconds, start_date=EPOCH),
             id=job_id,
             **common,
