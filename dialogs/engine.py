@@ -40,6 +40,7 @@ from matching.intents import match_code_command, match_intent
 from storage.db import Database
 from storage.repositories import DialogStateRepository, InboundRepository, OutboxRepository
 from storage.repositories.dialog_state import DialogState
+from storage.savepoint import savepoint
 
 log = logging.getLogger("dialogs.engine")
 
@@ -214,7 +215,7 @@ class DialogEngine:
     async def _run_guarded(self, session: AsyncSession, msg: InboundMessage, now: datetime) -> HandleResult:
         hotline = self.settings.hotline
         try:
-            async with session.begin_nested():
+            async with savepoint(session):
                 texts_out = await self._dispatch(session, msg, now)
             return HandleResult(replies=[self._reply(msg, t) for t in texts_out if t])
         except UserFacingError as exc:

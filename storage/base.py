@@ -56,11 +56,8 @@ class UTCDateTime(TypeDecorator[datetime]):
                 return seen[1]
             if value.tzinfo is None:
                 raise ValueError("naive datetime given to a UTC column")
-            v = value.astimezone(UTC)
-            text = (
-                f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
-                f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
-            )
+            v = value if value.tzinfo is UTC else value.astimezone(UTC)
+            text = v.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
             last = (value, text)
             return text
 

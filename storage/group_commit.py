@@ -6,7 +6,7 @@ Beginning and committing a transaction per writer cost more than the writer's ow
 writers are waiting the transaction stays open:
 
 * a writer takes the lock and gets the batch's session, its work inside a ``SAVEPOINT``
-  (``begin_nested``); an error rolls back to it — that writer's changes go, the others' stay —
+  (``storage.savepoint``); an error rolls back to it — that writer's changes go, the others' stay —
   and is raised to that writer alone; afterwards the session forgets what the writer loaded
   (``expunge_all``), as closing a session of its own would;
 * the transaction commits a few turns of the event loop after its first writer, once the writers
@@ -30,6 +30,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, AsyncTransaction
+
+from storage.savepoint import savepoint
 
 log = logging.getLogger("storage.group_commit")
 
@@ -77,7 +79,7 @@ class GroupCommit:
             session = batch.session
             session.info.clear()  # hooks and caches of the previous writer
             try:
-                async with session.begin_nested():
+                async with savepoint(session):
                     yield session
                     await self.before_commit(session)
             finally:

@@ -82,16 +82,13 @@ class HotStatement:
         cached = sync.info.get(_RAW)
         if cached is not None and cached[0] is current and current is not None:
             dialect, raw = cached[1], cached[2]
-        elif session.bind.dialect.driver != DRIVER:
-            result = await session.execute(self.statement, dict(params))
-            rows = [tuple(r) for r in result] if result.returns_rows else []
-            return HotResult(rows, result.rowcount if not result.returns_rows else len(rows))
         else:
-            await session.ensure_connection()  # type: ignore[attr-defined]  # an InlineSession
-            dialect = session.bind.dialect
-            raw = sync.connection().connection.driver_connection  # in the current savepoint
-            current = sync.get_nested_transaction() or sync.get_transaction()
-            sync.info[_RAW] = (current, dialect, raw)
+            found = await raw_connection(session)
+            if found is None:
+                result = await session.execute(self.statement, dict(params))
+                rows = [tuple(r) for r in result] if result.returns_rows else []
+                return HotResult(rows, result.rowcount if not result.returns_rows else len(rows))
+            dialect, raw = found
         if sync.autoflush:
             sync.flush()
         plan = self._plan(dialect, params)
@@ -128,6 +125,24 @@ class HotStatement:
         if plan is None:
             plan = self._plans[key] = _compile(self.statement, dialect, keys)
         return plan
+
+
+async def raw_connection(session: AsyncSession) -> tuple[Dialect, Any] | None:
+    """The dialect and the ``sqlite3`` connection of the session's current transaction (its
+    innermost savepoint begun), or None when the session is not on the inline SQLite dialect."""
+    sync = session.sync_session
+    current = sync.get_nested_transaction() or sync.get_transaction()
+    cached = sync.info.get(_RAW)
+    if cached is not None and cached[0] is current and current is not None:
+        return cached[1], cached[2]
+    if session.bind.dialect.driver != DRIVER:
+        return None
+    await session.ensure_connection()  # type: ignore[attr-defined]  # an InlineSession
+    dialect = session.bind.dialect
+    raw = sync.connection().connection.driver_connection  # in the current savepoint
+    current = sync.get_nested_transaction() or sync.get_transaction()
+    sync.info[_RAW] = (current, dialect, raw)
+    return dialect, raw
 
 
 def _compile(statement: Executable, dialect: Dialect, keys: frozenset[str] | None) -> _Plan:

@@ -93,6 +93,39 @@ def _options(execution_options: Any) -> Any:
     return immutabledict(execution_options).union(_PREBUFFER) if execution_options else _PREBUFFER
 
 
+LAZY_SAVEPOINTS = "linggong_lazy_savepoints"
+"""``Session.info`` key: the open savepoints of ``storage.savepoint`` (innermost last)."""
+
+
+class LazySavepoint:
+    """A ``SAVEPOINT`` issued on the ``sqlite3`` connection, and — from the moment ORM objects can
+    be in play inside it — the SQLAlchemy nested transaction that keeps the session's objects in
+    step with it (``nested``). See ``storage.savepoint``."""
+
+    __slots__ = ("name", "opened_in", "nested")
+
+    def __init__(self, name: str, opened_in: Any) -> None:
+        self.name = name
+        self.opened_in = opened_in  # SQLAlchemy's innermost transaction when it opened
+        self.nested: Any = None
+
+
+def _innermost(sync: Any) -> Any:
+    return sync.get_nested_transaction() or sync.get_transaction()
+
+
+def orm_in_play(sync: Any) -> None:
+    """The ORM is about to load, add or flush objects, or to begin a nested transaction of its
+    own: the innermost open savepoint gets its SQLAlchemy nested transaction now (so that a
+    failed flush rolls back to it, not the whole transaction, and a rollback restores the objects
+    changed inside it). Not when SQLAlchemy's own ``begin_nested`` already covers the work."""
+    stack = sync.info.get(LAZY_SAVEPOINTS)
+    if stack:
+        top = stack[-1]
+        if top.nested is None and _innermost(sync) is top.opened_in:
+            top.nested = sync.begin_nested()
+
+
 class InlineSession(AsyncSession):
     """An ``AsyncSession`` for this dialect whose operations call the ORM directly.
 
@@ -141,6 +174,7 @@ class InlineSession(AsyncSession):
         **kw: Any,
     ) -> Any:
         await self.ensure_connection()
+        orm_in_play(self.sync_session)
         return self.sync_session.execute(
             statement,
             params=params,
@@ -159,6 +193,7 @@ class InlineSession(AsyncSession):
         **kw: Any,
     ) -> Any:
         await self.ensure_connection()
+        orm_in_play(self.sync_session)
         return self.sync_session.scalar(
             statement,
             params=params,
@@ -169,29 +204,44 @@ class InlineSession(AsyncSession):
 
     async def get(self, *args: Any, **kw: Any) -> Any:  # type: ignore[override]
         await self.ensure_connection()
+        orm_in_play(self.sync_session)
         return self.sync_session.get(*args, **kw)
 
     async def get_one(self, *args: Any, **kw: Any) -> Any:  # type: ignore[override]
         await self.ensure_connection()
+        orm_in_play(self.sync_session)
         return self.sync_session.get_one(*args, **kw)
 
     async def refresh(self, *args: Any, **kw: Any) -> None:  # type: ignore[override]
         await self.ensure_connection()
+        orm_in_play(self.sync_session)
         self.sync_session.refresh(*args, **kw)
 
     async def delete(self, instance: object) -> None:
         await self.ensure_connection()
+        orm_in_play(self.sync_session)
         self.sync_session.delete(instance)
 
     async def merge(self, *args: Any, **kw: Any) -> Any:  # type: ignore[override]
         await self.ensure_connection()
+        orm_in_play(self.sync_session)
         return self.sync_session.merge(*args, **kw)
 
     async def flush(self, objects: Any = None) -> None:
         await self.ensure_connection()
+        orm_in_play(self.sync_session)
         self.sync_session.flush(objects=objects)
 
+    def add(self, instance: object, *, _warn: bool = True) -> None:
+        orm_in_play(self.sync_session)
+        self.sync_session.add(instance, _warn=_warn)
+
+    def add_all(self, instances: Any) -> None:
+        orm_in_play(self.sync_session)
+        self.sync_session.add_all(instances)
+
     def begin_nested(self) -> AsyncSessionTransaction:
+        orm_in_play(self.sync_session)
         return _DirectTransaction(self, nested=True)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -107,7 +108,9 @@ async def test_dialog_state_versions_are_checked(db: Database) -> None:
 @given(
     st.datetimes(
         min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1),
-        timezones=st.sampled_from([UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5, minutes=-30))]),
+        timezones=st.sampled_from([
+            UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5, minutes=-30)), ZoneInfo("Asia/Shanghai"),
+        ]),
     )
 )
 def test_sqlite_datetime_text_is_sqlalchemys(value: datetime) -> None:

@@ -1,0 +1,93 @@
+"""Savepoints that cost what SQLite charges for them.
+
+Every chat message runs in two savepoints: its writer's in a shared transaction
+(``storage.group_commit``) and its dialog step's (``dialogs.engine``). Through SQLAlchemy's
+``begin_nested`` each cost ≈ 30 µs of session bookkeeping (a nested session transaction, snapshots
+of the session's objects, a Core nested transaction) around two statements SQLite runs in ≈ 1 µs —
+together a quarter of a message's time. Most such blocks never touch an ORM object: their
+statements are the hot ones (``storage.hot``).
+
+``savepoint(session)`` on the inline SQLite dialect issues ``SAVEPOINT`` on the ``sqlite3``
+connection itself; ``RELEASE`` when the block ends, ``ROLLBACK TO`` and ``RELEASE`` when it raises.
+SQLAlchemy's nested transaction is added inside it only once ORM objects are in play — the
+session holds objects when the block opens, or an ORM method (``get``, ``execute``, ``add``,
+``flush`` …) runs inside it (``storage.inline_sqlite.orm_in_play``), or an inner block leaves
+objects behind — and from that moment on:
+
+* a failed flush rolls back to that nested transaction, not the whole shared one (SQLAlchemy rolls
+  back to its nearest savepoint);
+* when the block raises, the objects it changed are expired or expunged, as ``begin_nested``
+  does; then the raw savepoint undoes everything the block wrote, hot statements included.
+
+A block that only ran hot statements has no ORM state to put back. On every other database
+(PostgreSQL) and driver (aiosqlite) it is ``session.begin_nested()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from storage.hot import raw_connection
+from storage.inline_sqlite import LAZY_SAVEPOINTS, LazySavepoint, orm_in_play
+
+log = logging.getLogger("storage.savepoint")
+
+
+def _holds_objects(sync: Session) -> bool:
+    return bool(len(sync.identity_map) or sync.new or sync.deleted)
+
+
+@asynccontextmanager
+async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
+    """The block's writes happen entirely or (when it raises) not at all; the transaction
+    around it goes on either way."""
+    found = await raw_connection(session)
+    if found is None:
+        async with session.begin_nested():
+            yield
+        return
+    raw = found[1]
+    sync = session.sync_session
+    if _holds_objects(sync):
+        sync.flush()  # what is pending belongs to the enclosing block, as with begin_nested
+    stack: list[LazySavepoint] = sync.info.setdefault(LAZY_SAVEPOINTS, [])
+    sp = LazySavepoint(f'"lg_lazy_{len(stack)}"', sync.get_nested_transaction() or sync.get_transaction())
+    raw.execute(f"SAVEPOINT {sp.name}").close()
+    stack.append(sp)
+    try:
+        if _holds_objects(sync):
+            orm_in_play(sync)  # objects loaded earlier may be changed in here
+        yield
+        if sp.nested is not None:
+            sp.nested.commit()  # flushes what the block changed; a failure is undone below
+    except BaseException:
+        _undo(sync, raw, sp)
+        raise
+    else:
+        raw.execute(f"RELEASE {sp.name}").close()
+    finally:
+        popped = stack.pop()
+        assert popped is sp, "savepoints closed out of order"
+        if stack and _holds_objects(sync):
+            orm_in_play(sync)  # the enclosing block now has objects in play
+
+
+def _undo(sync: Session, raw: Any, sp: LazySavepoint) -> None:
+    if sp.nested is not None and sync.get_nested_transaction() is sp.nested:
+        sp.nested.rollback()  # its SQL savepoint, and the objects changed since
+    if not raw.in_transaction:
+        return  # SQLite ended the transaction itself (I/O error, disk full): nothing to undo here
+    try:
+        raw.execute(f"ROLLBACK TO {sp.name}").close()
+        raw.execute(f"RELEASE {sp.name}").close()
+    except sqlite3.Error:
+        # The savepoint is gone with the transaction; whoever owns the transaction finds out
+        # (storage.group_commit checks before committing).
+        log.warning("savepoint %s could not be rolled back", sp.name, exc_info=True)
