@@ -31,7 +31,8 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, AsyncTransaction
 
-from storage.savepoint import savepoint
+from storage.inline_sqlite import CONNECTION_CACHES
+from storage.savepoint import holds_objects, savepoint
 
 log = logging.getLogger("storage.group_commit")
 
@@ -46,6 +47,15 @@ class _Batch:
         self.members = 0
         self.committer: asyncio.Task[None] | None = None
         self.committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+
+def _forget_writer(session: AsyncSession) -> None:
+    """The previous writer's hooks and caches go; which connection the transaction holds stays."""
+    info = session.info
+    if info:
+        kept = {key: info[key] for key in CONNECTION_CACHES if key in info}
+        info.clear()
+        info.update(kept)
 
 
 class GroupCommit:
@@ -77,7 +87,7 @@ class GroupCommit:
             batch = self._batch or await self._begin()
             batch.members += 1
             session = batch.session
-            session.info.clear()  # hooks and caches of the previous writer
+            _forget_writer(session)
             try:
                 async with savepoint(session):
                     yield session
@@ -85,7 +95,8 @@ class GroupCommit:
             finally:
                 # What this writer loaded stays readable for it, detached, as from a closed
                 # session; the next writer starts with nothing cached.
-                session.expunge_all()
+                if holds_objects(session.sync_session):
+                    session.expunge_all()
         except BaseException:
             if batch is not None and self._batch is batch and not self._intact(batch):
                 await self._abort(batch, RuntimeError("the shared transaction was lost"))

@@ -29,10 +29,9 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import Insert
 
 from storage.inline_sqlite import DRIVER
+from storage.inline_sqlite import RAW_CONNECTION as _RAW
 
 Processor = Callable[[Any], Any] | None
-_RAW = "linggong_hot_connection"
-"""``session.info`` key: (the innermost transaction, its dialect, its sqlite3 connection)."""
 
 
 class HotResult:

@@ -86,6 +86,12 @@ def inline_url(url: str | URL) -> URL:
 
 _READY = "linggong_ready_for"
 """``Session.info`` key: the root transaction known to hold its connection."""
+RAW_CONNECTION = "linggong_hot_connection"
+"""``Session.info`` key: (the innermost transaction, its dialect, its sqlite3 connection), for
+``storage.hot``."""
+CONNECTION_CACHES = (_READY, RAW_CONNECTION)
+"""``Session.info`` entries keyed by the transaction they describe: still right for a later user
+of the same session and transaction (``storage.group_commit`` keeps them between writers)."""
 _PREBUFFER = immutabledict({"prebuffer_rows": True})
 
 

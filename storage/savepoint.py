@@ -40,8 +40,10 @@ from storage.inline_sqlite import LAZY_SAVEPOINTS, LazySavepoint, orm_in_play
 log = logging.getLogger("storage.savepoint")
 
 
-def _holds_objects(sync: Session) -> bool:
-    return bool(len(sync.identity_map) or sync.new or sync.deleted)
+def holds_objects(sync: Session) -> bool:
+    """Does the session hold any object (loaded, new or to be deleted)?"""
+    # Session.new / .deleted build a set on every call; their dicts answer the same question.
+    return bool(sync.identity_map or sync._new or sync._deleted)
 
 
 @asynccontextmanager
@@ -55,14 +57,14 @@ async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
         return
     raw = found[1]
     sync = session.sync_session
-    if _holds_objects(sync):
+    if holds_objects(sync):
         sync.flush()  # what is pending belongs to the enclosing block, as with begin_nested
     stack: list[LazySavepoint] = sync.info.setdefault(LAZY_SAVEPOINTS, [])
     sp = LazySavepoint(f'"lg_lazy_{len(stack)}"', sync.get_nested_transaction() or sync.get_transaction())
     raw.execute(f"SAVEPOINT {sp.name}").close()
     stack.append(sp)
     try:
-        if _holds_objects(sync):
+        if holds_objects(sync):
             orm_in_play(sync)  # objects loaded earlier may be changed in here
         yield
         if sp.nested is not None:
@@ -75,7 +77,7 @@ async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
     finally:
         popped = stack.pop()
         assert popped is sp, "savepoints closed out of order"
-        if stack and _holds_objects(sync):
+        if stack and holds_objects(sync):
             orm_in_play(sync)  # the enclosing block now has objects in play
 
 
