@@ -45,20 +45,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
 
-        last: tuple[datetime | None, str | None] = (None, None)
+        known: dict[datetime, str] = {}  # one message writes the same few instants many times
 
         def process(value: datetime | None) -> str | None:
-            nonlocal last
             if value is None:
                 return None
-            seen = last  # one message writes the same instant several times
-            if seen[0] == value:
-                return seen[1]
+            text = known.get(value)  # an aware key never equals a naive value
+            if text is not None:
+                return text
             if value.tzinfo is None:
                 raise ValueError("naive datetime given to a UTC column")
             v = value if value.tzinfo is UTC else value.astimezone(UTC)
             text = v.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
-            last = (value, text)
+            if len(known) >= 64:
+                known.clear()
+            known[value] = text
             return text
 
         return process

@@ -71,7 +71,7 @@ class HotStatement:
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
         self._is_insert = isinstance(statement, Insert)
-        self._plans: dict[tuple[int, frozenset[str] | None], _Plan] = {}
+        self._plans: dict[tuple[int, tuple[str, ...] | None], _Plan] = {}
 
     async def execute(self, session: AsyncSession, params: Mapping[str, Any]) -> HotResult:
         sync = session.sync_session
@@ -118,11 +118,12 @@ class HotStatement:
 
     def _plan(self, dialect: Dialect, params: Mapping[str, Any]) -> _Plan:
         # An INSERT compiles to the columns it is given, like Session.execute does.
-        keys = frozenset(params) if self._is_insert else None
+        keys = tuple(params) if self._is_insert else None
         key = (id(dialect), keys)
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[key] = _compile(self.statement, dialect, keys)
+            columns = frozenset(keys) if keys is not None else None
+            plan = self._plans[key] = _compile(self.statement, dialect, columns)
         return plan
 
 

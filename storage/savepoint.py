@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,39 +44,59 @@ def holds_objects(sync: Session) -> bool:
     return bool(sync.identity_map or sync._new or sync._deleted)
 
 
-@asynccontextmanager
-async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
+class savepoint:  # noqa: N801  # used as ``async with savepoint(session):``
     """The block's writes happen entirely or (when it raises) not at all; the transaction
-    around it goes on either way."""
-    found = await raw_connection(session)
-    if found is None:
-        async with session.begin_nested():
-            yield
-        return
-    raw = found[1]
-    sync = session.sync_session
-    if holds_objects(sync):
-        sync.flush()  # what is pending belongs to the enclosing block, as with begin_nested
-    stack: list[LazySavepoint] = sync.info.setdefault(LAZY_SAVEPOINTS, [])
-    sp = LazySavepoint(f'"lg_lazy_{len(stack)}"', sync.get_nested_transaction() or sync.get_transaction())
-    raw.execute(f"SAVEPOINT {sp.name}").close()
-    stack.append(sp)
-    try:
+    around it goes on either way. (A class, not ``asynccontextmanager``: two per message.)"""
+
+    __slots__ = ("session", "_sp", "_raw", "_orm")
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> None:
+        session = self.session
+        found = await raw_connection(session)
+        if found is None:
+            self._orm = session.begin_nested()
+            await self._orm.__aenter__()
+            return
+        self._orm = None
+        raw = self._raw = found[1]
+        sync = session.sync_session
+        if holds_objects(sync):
+            sync.flush()  # what is pending belongs to the enclosing block, as with begin_nested
+        stack: list[LazySavepoint] = sync.info.setdefault(LAZY_SAVEPOINTS, [])
+        sp = self._sp = LazySavepoint(
+            f'"lg_lazy_{len(stack)}"', sync.get_nested_transaction() or sync.get_transaction()
+        )
+        raw.execute(f"SAVEPOINT {sp.name}").close()
+        stack.append(sp)
         if holds_objects(sync):
             orm_in_play(sync)  # objects loaded earlier may be changed in here
-        yield
-        if sp.nested is not None:
-            sp.nested.commit()  # flushes what the block changed; a failure is undone below
-    except BaseException:
-        _undo(sync, raw, sp)
-        raise
-    else:
-        raw.execute(f"RELEASE {sp.name}").close()
-    finally:
-        popped = stack.pop()
-        assert popped is sp, "savepoints closed out of order"
-        if stack and holds_objects(sync):
-            orm_in_play(sync)  # the enclosing block now has objects in play
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self._orm is not None:
+            await self._orm.__aexit__(exc_type, exc, tb)
+            return
+        sync = self.session.sync_session
+        sp, raw = self._sp, self._raw
+        try:
+            if exc_type is not None:
+                _undo(sync, raw, sp)
+                return
+            try:
+                if sp.nested is not None:
+                    sp.nested.commit()  # flushes what the block changed; a failure is undone
+                raw.execute(f"RELEASE {sp.name}").close()
+            except BaseException:
+                _undo(sync, raw, sp)
+                raise
+        finally:
+            stack = sync.info[LAZY_SAVEPOINTS]
+            popped = stack.pop()
+            assert popped is sp, "savepoints closed out of order"
+            if stack and holds_objects(sync):
+                orm_in_play(sync)  # the enclosing block now has objects in play
 
 
 def _undo(sync: Session, raw: Any, sp: LazySavepoint) -> None:

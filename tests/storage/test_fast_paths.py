@@ -114,17 +114,23 @@ async def test_dialog_state_versions_are_checked(db: Database) -> None:
     )
 )
 def test_sqlite_datetime_text_is_sqlalchemys(value: datetime) -> None:
-    dialect = SQLiteDialect_pysqlite()
-    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
-    theirs = DATETIME().bind_processor(dialect)
-    assert ours(value) == theirs(value.astimezone(UTC).replace(tzinfo=None))
+    # One processor for every example: its cache sees the same instant in other time zones.
+    theirs = DATETIME().bind_processor(_SQLITE)
+    expected = theirs(value.astimezone(UTC).replace(tzinfo=None))
+    assert _OURS(value) == expected
+    assert _OURS(value.astimezone(timezone(timedelta(hours=3)))) == expected  # the same instant
+
+
+_SQLITE = SQLiteDialect_pysqlite()
+_OURS = UTCDateTime().dialect_impl(_SQLITE).bind_processor(_SQLITE)
 
 
 def test_sqlite_datetime_refuses_naive_times() -> None:
-    dialect = SQLiteDialect_pysqlite()
-    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    ours = UTCDateTime().dialect_impl(_SQLITE).bind_processor(_SQLITE)
+    aware = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+    assert ours(aware) == "2026-11-26 08:00:00.000000"
     with pytest.raises(ValueError):
-        ours(datetime(2026, 11, 26, 8, 0))
+        ours(aware.replace(tzinfo=None))  # the same wall time, cached as aware: still refused
 
 
 # --------------------------------------------------------------------------- group commit
