@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -115,8 +115,7 @@ class Database:
         if self.is_sqlite:
             self._group = GroupCommit(self.engine, self.sessions, run_before_commit)
 
-    @asynccontextmanager
-    async def transaction(self, *, lock: tuple[str, ...] | None = None) -> AsyncIterator[AsyncSession]:
+    def transaction(self, *, lock: tuple[str, ...] | None = None) -> AbstractAsyncContextManager[AsyncSession]:
         """Open a session inside one transaction.
 
         ``lock`` names a resource (e.g. a conversation key) held exclusively until commit, across
@@ -124,9 +123,11 @@ class Database:
         IMMEDIATE`` already serialises all writers.
         """
         if self._group is not None:  # one writer at a time; queued writers share a commit
-            async with self._group.transaction() as session:
-                yield session
-            return
+            return self._group.transaction()
+        return self._transaction(lock)
+
+    @asynccontextmanager
+    async def _transaction(self, lock: tuple[str, ...] | None) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session, session.begin():
             if lock is not None:
                 await session.execute(
