@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import Insert
 
-from storage.inline_sqlite import DRIVER
+from storage.inline_sqlite import DRIVER, innermost
 from storage.inline_sqlite import RAW_CONNECTION as _RAW
 
 Processor = Callable[[Any], Any] | None
@@ -75,19 +75,12 @@ class HotStatement:
 
     async def execute(self, session: AsyncSession, params: Mapping[str, Any]) -> HotResult:
         sync = session.sync_session
-        # The innermost transaction: a savepoint opened since the last call must first take its
-        # connection (SQLAlchemy emits the SAVEPOINT lazily, then).
-        current = sync.get_nested_transaction() or sync.get_transaction()
-        cached = sync.info.get(_RAW)
-        if cached is not None and cached[0] is current and current is not None:
-            dialect, raw = cached[1], cached[2]
-        else:
-            found = await raw_connection(session)
-            if found is None:
-                result = await session.execute(self.statement, dict(params))
-                rows = [tuple(r) for r in result] if result.returns_rows else []
-                return HotResult(rows, result.rowcount if not result.returns_rows else len(rows))
-            dialect, raw = found
+        found = _cached_raw(sync) or await raw_connection(session)
+        if found is None:
+            result = await session.execute(self.statement, dict(params))
+            rows = [tuple(r) for r in result] if result.returns_rows else []
+            return HotResult(rows, result.rowcount if not result.returns_rows else len(rows))
+        dialect, raw = found
         if sync.autoflush:
             sync.flush()
         plan = self._plan(dialect, params)
@@ -131,18 +124,25 @@ async def raw_connection(session: AsyncSession) -> tuple[Dialect, Any] | None:
     """The dialect and the ``sqlite3`` connection of the session's current transaction (its
     innermost savepoint begun), or None when the session is not on the inline SQLite dialect."""
     sync = session.sync_session
-    current = sync.get_nested_transaction() or sync.get_transaction()
-    cached = sync.info.get(_RAW)
-    if cached is not None and cached[0] is current and current is not None:
-        return cached[1], cached[2]
+    found = _cached_raw(sync)
+    if found is not None:
+        return found
     if session.bind.dialect.driver != DRIVER:
         return None
     await session.ensure_connection()  # type: ignore[attr-defined]  # an InlineSession
     dialect = session.bind.dialect
     raw = sync.connection().connection.driver_connection  # in the current savepoint
-    current = sync.get_nested_transaction() or sync.get_transaction()
-    sync.info[_RAW] = (current, dialect, raw)
+    sync.info[_RAW] = (innermost(sync), dialect, raw)
     return dialect, raw
+
+
+def _cached_raw(sync: Any) -> tuple[Dialect, Any] | None:
+    # Keyed by the innermost transaction: a savepoint opened since must first take its
+    # connection (SQLAlchemy emits the SAVEPOINT lazily, then).
+    cached = sync.info.get(_RAW)
+    if cached is not None and cached[0] is innermost(sync) and cached[0] is not None:
+        return cached[1], cached[2]
+    return None
 
 
 def _compile(statement: Executable, dialect: Dialect, keys: frozenset[str] | None) -> _Plan:

@@ -116,7 +116,8 @@ class LazySavepoint:
         self.nested: Any = None
 
 
-def _innermost(sync: Any) -> Any:
+def innermost(sync: Any) -> Any:
+    """SQLAlchemy's innermost transaction of a (sync) session: its open savepoint, or the root."""
     return sync.get_nested_transaction() or sync.get_transaction()
 
 
@@ -128,7 +129,7 @@ def orm_in_play(sync: Any) -> None:
     stack = sync.info.get(LAZY_SAVEPOINTS)
     if stack:
         top = stack[-1]
-        if top.nested is None and _innermost(sync) is top.opened_in:
+        if top.nested is None and innermost(sync) is top.opened_in:
             top.nested = sync.begin_nested()
 
 
@@ -179,15 +180,7 @@ class InlineSession(AsyncSession):
         bind_arguments: Any = None,
         **kw: Any,
     ) -> Any:
-        await self.ensure_connection()
-        orm_in_play(self.sync_session)
-        return self.sync_session.execute(
-            statement,
-            params=params,
-            execution_options=_options(execution_options),
-            bind_arguments=bind_arguments,
-            **kw,
-        )
+        return await self._statement(self.sync_session.execute, statement, params, execution_options, bind_arguments, kw)
 
     async def scalar(  # type: ignore[override]
         self,
@@ -198,9 +191,13 @@ class InlineSession(AsyncSession):
         bind_arguments: Any = None,
         **kw: Any,
     ) -> Any:
-        await self.ensure_connection()
-        orm_in_play(self.sync_session)
-        return self.sync_session.scalar(
+        return await self._statement(self.sync_session.scalar, statement, params, execution_options, bind_arguments, kw)
+
+    async def _statement(
+        self, run: Any, statement: Any, params: Any, execution_options: Any, bind_arguments: Any, kw: Any
+    ) -> Any:
+        await self._ready_for_orm()
+        return run(
             statement,
             params=params,
             execution_options=_options(execution_options),
@@ -208,34 +205,33 @@ class InlineSession(AsyncSession):
             **kw,
         )
 
-    async def get(self, *args: Any, **kw: Any) -> Any:  # type: ignore[override]
+    async def _ready_for_orm(self) -> None:
+        """Before any ORM operation: the connection taken, the open savepoint ready for objects."""
         await self.ensure_connection()
         orm_in_play(self.sync_session)
+
+    async def get(self, *args: Any, **kw: Any) -> Any:  # type: ignore[override]
+        await self._ready_for_orm()
         return self.sync_session.get(*args, **kw)
 
     async def get_one(self, *args: Any, **kw: Any) -> Any:  # type: ignore[override]
-        await self.ensure_connection()
-        orm_in_play(self.sync_session)
+        await self._ready_for_orm()
         return self.sync_session.get_one(*args, **kw)
 
     async def refresh(self, *args: Any, **kw: Any) -> None:  # type: ignore[override]
-        await self.ensure_connection()
-        orm_in_play(self.sync_session)
+        await self._ready_for_orm()
         self.sync_session.refresh(*args, **kw)
 
     async def delete(self, instance: object) -> None:
-        await self.ensure_connection()
-        orm_in_play(self.sync_session)
+        await self._ready_for_orm()
         self.sync_session.delete(instance)
 
     async def merge(self, *args: Any, **kw: Any) -> Any:  # type: ignore[override]
-        await self.ensure_connection()
-        orm_in_play(self.sync_session)
+        await self._ready_for_orm()
         return self.sync_session.merge(*args, **kw)
 
     async def flush(self, objects: Any = None) -> None:
-        await self.ensure_connection()
-        orm_in_play(self.sync_session)
+        await self._ready_for_orm()
         self.sync_session.flush(objects=objects)
 
     def add(self, instance: object, *, _warn: bool = True) -> None:

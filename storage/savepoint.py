@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from storage.hot import raw_connection
-from storage.inline_sqlite import LAZY_SAVEPOINTS, LazySavepoint, orm_in_play
+from storage.inline_sqlite import LAZY_SAVEPOINTS, LazySavepoint, innermost, orm_in_play
 
 log = logging.getLogger("storage.savepoint")
 
@@ -66,9 +66,7 @@ class savepoint:  # noqa: N801  # used as ``async with savepoint(session):``
         if holds_objects(sync):
             sync.flush()  # what is pending belongs to the enclosing block, as with begin_nested
         stack: list[LazySavepoint] = sync.info.setdefault(LAZY_SAVEPOINTS, [])
-        sp = self._sp = LazySavepoint(
-            f'"lg_lazy_{len(stack)}"', sync.get_nested_transaction() or sync.get_transaction()
-        )
+        sp = self._sp = LazySavepoint(f'"lg_lazy_{len(stack)}"', innermost(sync))
         raw.execute(f"SAVEPOINT {sp.name}").close()
         stack.append(sp)
         if holds_objects(sync):
