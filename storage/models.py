@@ -172,6 +172,8 @@ class WebPersona(Base):
     name: Mapped[str] = mapped_column(String(32))
     role: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    """The phone number this persona logged in with (verified by an SMS code)."""
 
 
 class WebChatLine(Base):
@@ -502,3 +504,70 @@ class TrainingSignup(Base):
     training_id: Mapped[int] = mapped_column(ForeignKey("trainings.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- trust at the doors (issue 11) ------------------------------------------------------------
+class WebSession(Base):
+    """A server-side login session of the web chat (``kind='person'``) or the console
+    (``kind='staff'``). The cookie carries a random token; only its SHA-256 is stored here, so a
+    copy of the database cannot be used to log in. Revoked by setting ``revoked_at``."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """SHA-256 (hex) of the cookie's token."""
+    kind: Mapped[str] = mapped_column(String(12))
+    subject: Mapped[str] = mapped_column(String(64), index=True)
+    """Web persona id (person) or staff account id (staff)."""
+    csrf: Mapped[str] = mapped_column(String(64))
+    kiosk: Mapped[bool] = mapped_column(default=False)
+    idle_seconds: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    """Absolute end, whatever the activity."""
+    revoked_at: Mapped[datetime | None]
+    client: Mapped[str] = mapped_column(String(64), default="")
+    """The client's address when the session was made (for the audit trail)."""
+
+
+class LoginCode(Base):
+    """A one-time SMS login code: stored hashed, valid a few minutes, a few tries."""
+
+    __tablename__ = "login_codes"
+    __table_args__ = (Index("ix_login_codes_phone", "phone", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    """HMAC-SHA256 of the code under a per-row salt."""
+    salt: Mapped[str] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    client: Mapped[str] = mapped_column(String(64), default="")
+
+
+class RateCounter(Base):
+    """Fixed-window counters shared by every process (login tries, persona creation, …)."""
+
+    __tablename__ = "rate_counters"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CallbackNonce(Base):
+    """A signed WeChat callback seen once: the same (timestamp, nonce, signature) again within
+    the freshness window is a replay. Shared by all processes; rows past ``expires_at`` are
+    deleted."""
+
+    __tablename__ = "callback_nonces"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """SHA-256 (hex) of timestamp, nonce and signature."""
+    expires_at: Mapped[datetime] = mapped_column(index=True)
