@@ -17,6 +17,9 @@ from bot.adapters.channels import Channels
 from bot.adapters.documents import Documents
 from bot.adapters.webchat import WebChat, WebChatHub, WebTransport
 from bot.config import AppConfig
+from bot.login.sms import sms_sender
+from bot.login.wechat_oauth import WeChatWebAuth
+from bot.web.doors import Doors, add_security_headers
 from bot.outbox import OutboxSender, Transport
 from dialogs.engine import DialogEngine, Settings
 from dialogs.registry import ENTRY, FLOWS
@@ -51,7 +54,7 @@ def market_settings(cfg: AppConfig) -> MarketSettings:
         tz=cfg.service.tz,
         hotline=cfg.service.hotline,
         service_name=cfg.service.name,
-        public_url=m.public_url,
+        public_url=cfg.public_url,
         operator_name=m.operator_name,
         insurance_options=tuple(
             InsuranceOption(o.id, o.insurer, o.product, o.premium_fen, o.coverage, o.payer) for o in m.insurance
@@ -82,6 +85,14 @@ class Services:
 SERVICES = web.AppKey("services", Services)
 
 
+def web_auth(cfg: AppConfig) -> WeChatWebAuth | None:
+    """WeChat web authorisation for the web chat, when the 公众号's AppID and secret are set."""
+    w = cfg.wechat_web_auth
+    if not w.enabled:
+        return None
+    return WeChatWebAuth(w.appid, w.secret, api_base=w.api_base, open_base=w.open_base)
+
+
 def build_services(
     cfg: AppConfig,
     *,
@@ -97,7 +108,24 @@ def build_services(
     transports.update(extra_transports or {})
     sender = OutboxSender(db, transports, cfg.outbox, clock=clock, on_delivered=hub.poke)
     engine = DialogEngine(db, FLOWS, dialog_settings(cfg), entry=ENTRY, clock=clock, on_commit=sender.wake)
-    webchat = WebChat(cfg, db, engine, hub, clock=clock, wake_sender=sender.wake)
+    doors = Doors(
+        public_url=cfg.public_url,
+        allowed_origins=cfg.webchat.allowed_origins,
+        trust_proxy=cfg.webchat.trust_proxy,
+        # Signed server-to-server callbacks carry no browser cookies: their signature is the check.
+        exempt_prefixes=(cfg.wechat_oa.path, cfg.wecom.path),
+    )
+    webchat = WebChat(
+        cfg,
+        db,
+        engine,
+        hub,
+        clock=clock,
+        wake_sender=sender.wake,
+        doors=doors,
+        sms=sms_sender(cfg.sms),
+        wechat=web_auth(cfg),
+    )
     channels.attach(db, engine, clock=clock, wake_sender=sender.wake)
     return Services(cfg, db, engine, sender, hub, webchat, clock, channels=channels)
 
@@ -125,7 +153,10 @@ def build_app(
 ) -> web.Application:
     """The aiohttp application. ``freeze_heap`` (``linggong serve``): after start-up, see
     ``_freeze_heap``."""
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(
+        client_max_size=1024 * 1024, middlewares=[services.webchat.doors.middleware]
+    )
+    app.on_response_prepare.append(add_security_headers)
     app[SERVICES] = services
     app.add_routes(services.webchat.routes())
     app.add_routes(Documents(services.db, services.engine.settings.market).routes())

@@ -181,13 +181,16 @@ def _serve(cfg: AppConfig, host: str | None, port: int | None) -> int:
 
     from bot.app import build_app, build_services
 
-    async def make() -> web.Application:
-        return build_app(build_services(cfg), freeze_heap=True)
-
     from bot.adapters.wechaty_grpc import WechatyError
 
     host = host or cfg.service.host
     port = port or cfg.service.port
+    # Links in chat (contract PDFs) point at the address actually served unless configured.
+    cfg = cfg.model_copy(update={"service": cfg.service.model_copy(update={"host": host, "port": port})})
+
+    async def make() -> web.Application:
+        return build_app(build_services(cfg), freeze_heap=True)
+
     print(f"{cfg.service.name} 已启动: http://{host}:{port}/", flush=True)
     try:
         web.run_app(make(), host=host, port=port, print=None)

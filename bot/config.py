@@ -100,6 +100,47 @@ class RoomConfig(_Strict):
 class WebchatConfig(_Strict):
     rooms: tuple[RoomConfig, ...] = (RoomConfig(id="room-chengqu", name="沙县城区招工群"),)
     """Simulated group rooms of the built-in web chat."""
+    demo: bool = False
+    """Demo mode: anyone may pick or create a persona (local trials). Off (production): people log
+    in by phone + SMS code or WeChat web authorisation. ``WEBCHAT_DEMO=0|1`` overrides."""
+    kiosk: bool = False
+    """Service-hall terminal: forgets the visitor after ``kiosk_idle_seconds`` or 结束
+    (``WEBCHAT_KIOSK=0|1`` overrides)."""
+    kiosk_idle_seconds: int = Field(120, ge=30, le=3600)
+    session_idle_minutes: int = Field(12 * 60, ge=5, le=30 * 24 * 60)
+    """A person's web session ends after this long without a request …"""
+    session_max_days: int = Field(7, ge=1, le=90)
+    """… and in any case this long after login."""
+    allowed_origins: tuple[str, ...] = ()
+    """Other origins (``https://host``) whose pages may open the chat's WebSocket or post to it;
+    the page's own origin and ``market.public_url``'s are always allowed."""
+    trust_proxy: bool = False
+    """Behind nginx: take the client address and scheme from X-Forwarded-For / -Proto."""
+    messages_per_minute: int = Field(30, ge=1, le=600)
+    """Messages one person may send per minute; more get a polite "慢一点"."""
+    personas_per_hour: int = Field(20, ge=1, le=10000)
+    """Demo personas one client address may create per hour."""
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?", origin):
+                raise ValueError(f"allowed origin {origin!r} must look like https://host[:port]")
+        return value
+
+
+def _webchat_env(raw: dict[str, Any], env: dict[str, str]) -> None:
+    """``WEBCHAT_DEMO`` and ``WEBCHAT_KIOSK`` (1/0) override the file."""
+    for var, key in (("WEBCHAT_DEMO", "demo"), ("WEBCHAT_KIOSK", "kiosk")):
+        flag = env.get(var, "").strip().lower()
+        if not flag:
+            continue
+        if flag not in _TRUE | _FALSE:
+            raise ConfigError(f"环境变量 {var} 只能是 1 或 0。\nEnvironment variable {var} must be 1 or 0.")
+        section = dict(raw.get("webchat") or {})
+        section[key] = flag in _TRUE
+        raw["webchat"] = section
 
 
 # --- WeChat channels (all off by default; secrets come from the environment) -----------------
@@ -288,8 +329,9 @@ class PushConfig(_Strict):
 
 class MarketConfig(_Strict):
     pushes: PushConfig = PushConfig()
-    public_url: str = "http://127.0.0.1:8080"
-    """Base of links people open from chat (contract PDFs)."""
+    public_url: str = ""
+    """Base of links people open from chat (contract PDFs), e.g. ``https://lg.example.cn``.
+    Empty: the address ``linggong serve`` listens on."""
     operator_name: str = "沙县区零工市场运营中心"
     """Named in contracts as the mediator (第二十二条: the operator handles disputes)."""
     payment_due_hours: int = Field(24, ge=1, le=24 * 15)
@@ -331,6 +373,12 @@ class AppConfig(_Strict):
     wecom: WecomConfig = WecomConfig()
     wecom_robot: WecomRobotConfig = WecomRobotConfig()
     wechaty: WechatyConfig = WechatyConfig()
+
+    @property
+    def public_url(self) -> str:
+        """Where people open links from their chat: ``market.public_url``, else the address
+        served (``linggong serve`` puts the real host and port into ``service``)."""
+        return (self.market.public_url or f"http://{self.service.host}:{self.service.port}").rstrip("/")
 
 
 def _expand_env(node: Any, env: dict[str, str], path: str = "") -> Any:
@@ -443,6 +491,7 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
         raw.setdefault("database", {})
         raw["database"] = {**raw["database"], "url": env["DATABASE_URL"]}
     _channel_env(raw, env)
+    _webchat_env(raw, env)
     try:
         return AppConfig.model_validate(raw)
     except ValidationError as exc:

@@ -57,9 +57,9 @@ def sha256_text(text: str) -> str:
 
 
 def pdf_path(contract: Contract) -> str:
-    """The unguessable path of a contract's PDF: its id and 16 hex digits of its hash (the
-    parties see only 8 of them in chat, so nobody can walk other contracts' numbers)."""
-    return f"/contracts/{contract.id}/{contract.sha256[:16]}.pdf"
+    """The unguessable path of a contract's PDF: its id and its random link token (128 bits;
+    nothing in the contract's text or hash gives it away)."""
+    return f"/contracts/{contract.id}/{contract.link_token}.pdf"
 
 
 def contract_no(contract_id: int, version: int) -> str:
@@ -151,6 +151,7 @@ async def create_contract(
         text="",
         sha256="",
         sign_code=await _new_sign_code(session),
+        link_token=secrets.token_urlsafe(16),
         insurance_id=option.id if option else "",
         insurer=option.insurer if option else "",
         insurance_product=option.product if option else "",

@@ -176,6 +176,18 @@ class WebPersona(Base):
     """The phone number this persona logged in with (verified by an SMS code)."""
 
 
+class WebRoomMember(Base):
+    """Who is in a web chat group room: only members get its lines and may post there."""
+
+    __tablename__ = "web_room_members"
+
+    room_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    persona_id: Mapped[str] = mapped_column(
+        ForeignKey("web_personas.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class WebChatLine(Base):
     """The web chat's transcript. Bot lines carry their outbox id: delivering a row twice is
     impossible because ``outbox_id`` is unique (the web channel's exactly-once receipt)."""
@@ -286,6 +298,9 @@ class Contract(Base):
     text: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     sign_code: Mapped[str] = mapped_column(String(6), index=True)
+    link_token: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    """Random secret in the PDF link (``secrets.token_urlsafe``): knowing the contract, its
+    text or its hash is not enough to fetch it."""
     insurance_id: Mapped[str] = mapped_column(String(32), default="")
     insurer: Mapped[str] = mapped_column(String(64), default="")
     insurance_product: Mapped[str] = mapped_column(String(64), default="")

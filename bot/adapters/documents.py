@@ -20,13 +20,14 @@ class Documents:
 
     def routes(self) -> list[web.RouteDef]:
         # The path shape is market.contracts.pdf_path.
-        return [web.get(r"/contracts/{id:\d+}/{token:[0-9a-f]{16}}.pdf", self.contract_pdf)]
+        return [web.get(r"/contracts/{id:\d{1,18}}/{token:[A-Za-z0-9_-]{22}}.pdf", self.contract_pdf)]
 
     async def contract_pdf(self, request: web.Request) -> web.Response:
         contract_id = int(request.match_info["id"])
         async with self.db.reader() as session:
             contract = await session.get(Contract, contract_id)
-            if contract is None or not hmac.compare_digest(contract.sha256[:16], request.match_info["token"]):
+            token = request.match_info["token"].encode("ascii")
+            if contract is None or not contract.link_token or not hmac.compare_digest(contract.link_token.encode("ascii"), token):
                 raise web.HTTPNotFound(text="没有这份合同")
             try:
                 data = await contracts.render_pdf(session, contract_id, self.market)

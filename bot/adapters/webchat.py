@@ -1,10 +1,22 @@
 """The built-in web chat: the embedded default channel and the service-hall kiosk.
 
-A page at ``/`` where a person picks or creates a persona (worker or employer), chats privately
-with the bot, and posts in simulated group rooms. Browser ⇄ server over a WebSocket; every message
-goes through the same dialog engine as every other channel, and every bot line comes out of the
-outbox (delivered by ``WebTransport``, which writes the transcript row in the sender's
-transaction: the unique ``outbox_id`` makes a second delivery impossible).
+A page at ``/`` where a person chats privately with the bot and posts in group rooms they joined.
+Browser ⇄ server over a WebSocket; every message goes through the same dialog engine as every
+other channel, and every bot line comes out of the outbox (delivered by ``WebTransport``, which
+writes the transcript row in the sender's transaction: the unique ``outbox_id`` makes a second
+delivery impossible).
+
+Two modes (``webchat.demo``, ``WEBCHAT_DEMO``):
+
+* **demo** — anyone may pick or create a persona (local trials, ``make run``); picking one logs
+  the browser in as it, so even here the WebSocket serves only the session's own persona;
+* **login** (production) — no persona list and no creation: a person logs in by phone + SMS code
+  or WeChat web authorisation (``bot.login.person``). Nothing of any chat is sent, and no message
+  accepted, without a live session.
+
+**Kiosk** (``webchat.kiosk``, the service-hall terminal): the session cookie dies with the
+browser, loading the page ends whatever session was there, and after ``kiosk_idle_seconds``
+without activity or on 结束 the visitor is logged out and the screen cleared.
 """
 
 from __future__ import annotations
@@ -13,10 +25,9 @@ import asyncio
 import json
 import logging
 import re
-import secrets
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +37,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig
+from bot.login.person import ROLES, PersonLogin, new_persona_id, persona_json
+from bot.login.sms import SmsSender
+from bot.login.wechat_oauth import WeChatWebAuth
+from bot.ratelimit import SlidingWindow
+from bot.web import texts
+from bot.web.doors import CSRF_KEY, Doors, RateLimits, Sessions
+from bot.web.jsonbody import BadInput, field_str, json_error, parse_json_object, read_json_object
+from matching.names import impersonation
 from dialogs.engine import DialogEngine
-from dialogs.events import InboundMessage
+from dialogs.events import InboundMessage, clean_inbound_text
 from storage.db import Database
-from storage.models import OutboxRow, WebChatLine
+from storage.models import OutboxRow, WebChatLine, WebPersona, WebSession
 from storage.repositories import WebChatRepository
 
 log = logging.getLogger("bot.adapter.webchat")
@@ -37,8 +56,12 @@ log = logging.getLogger("bot.adapter.webchat")
 CHANNEL = "web"
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-ROLES = {"worker": "找活", "employer": "招人"}
+_PERSONA_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+KIOSK_END = frozenset({"结束", "退出", "结束使用", "退出登录"})
+PERSON_COOKIE = "lg_sid"
 TOO_LONG_MARK = "（消息过长，未保存）"
+HOUR = timedelta(hours=1)
+
 
 
 class WebTransport:
@@ -134,6 +157,9 @@ class WebChat:
         *,
         clock: Callable[[], datetime],
         wake_sender: Callable[[], None],
+        doors: Doors,
+        sms: SmsSender | None = None,
+        wechat: WeChatWebAuth | None = None,
     ) -> None:
         self.cfg = cfg
         self.db = db
@@ -141,110 +167,235 @@ class WebChat:
         self.hub = hub
         self.clock = clock
         self.wake_sender = wake_sender
-        self.rooms = {r.id: r.name for r in cfg.webchat.rooms}
+        self.doors = doors
+        w = cfg.webchat
+        self.demo = w.demo
+        self.kiosk = w.kiosk
+        self.rooms = {r.id: r.name for r in w.rooms}
+        self.sessions = Sessions(db, doors, kind="person", cookie=PERSON_COOKIE, clock=clock)
+        self.limits = RateLimits(db, clock)
+        self.idle = timedelta(seconds=w.kiosk_idle_seconds) if w.kiosk else timedelta(minutes=w.session_idle_minutes)
+        self.lifetime = timedelta(hours=8) if w.kiosk else timedelta(days=w.session_max_days)
+        self.per_person = SlidingWindow(w.messages_per_minute, 60.0)
+        self.login = (
+            None
+            if self.demo
+            else PersonLogin(
+                db=db,
+                doors=doors,
+                sessions=self.sessions,
+                limits=self.limits,
+                sms=sms,
+                wechat=wechat,
+                clock=clock,
+                public_url=cfg.public_url,
+                hotline=cfg.service.hotline,
+                code_ttl=timedelta(seconds=cfg.sms.code_ttl_seconds),
+                max_attempts=cfg.sms.max_attempts,
+                per_phone_per_hour=cfg.sms.per_phone_per_hour,
+                per_ip_per_hour=cfg.sms.per_ip_per_hour,
+                idle=self.idle,
+                lifetime=self.lifetime,
+                kiosk=self.kiosk,
+            )
+        )
         self.templates = Environment(
             loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=select_autoescape(["html"])
         )
 
     def routes(self) -> list[web.RouteDef]:
-        return [
+        routes = [
             web.get("/", self.index),
-            web.get("/api/personas", self.list_personas),
-            web.post("/api/personas", self.create_persona),
+            web.get("/api/me", self.me),
+            web.post("/api/logout", self.logout),
             web.get("/ws", self.websocket),
             web.static("/static", WEB_DIR / "static"),
         ]
+        if self.demo:
+            routes += [
+                web.get("/api/personas", self.list_personas),
+                web.post("/api/personas", self.create_persona),
+                web.post(r"/api/personas/{id:[A-Za-z0-9_-]{1,40}}/enter", self.enter_persona),
+            ]
+        if self.login is not None:
+            routes += self.login.routes()
+        return routes
 
-    async def index(self, _request: web.Request) -> web.Response:
+    # -- page and session ----------------------------------------------------------------------
+    async def index(self, request: web.Request) -> web.Response:
         page = self.templates.get_template("chat.html").render(
             service=self.cfg.service.name,
             bot_name=self.cfg.service.bot_name,
             hotline=self.cfg.service.hotline,
             rooms=[{"id": k, "name": v} for k, v in self.rooms.items()],
+            csrf=request[CSRF_KEY],
+            mode="demo" if self.demo else "login",
+            kiosk=self.kiosk,
+            kiosk_idle=self.cfg.webchat.kiosk_idle_seconds,
+            public_url=self.cfg.public_url,
+            sms=self.login is not None and self.login.sms is not None,
+            wechat=self.login is not None and self.login.wechat is not None,
         )
-        return web.Response(text=page, content_type="text/html", charset="utf-8")
+        response = web.Response(text=page, content_type="text/html", charset="utf-8")
+        response.headers["Cache-Control"] = "no-store"
+        if self.kiosk:  # a kiosk never lets the next visitor into the previous one's chat
+            await self.sessions.end(request, response)
+        return response
 
+    async def _persona(self, request: web.Request) -> tuple[WebSession, WebPersona] | None:
+        row = await self.sessions.current(request)
+        if row is None:
+            return None
+        async with self.db.reader() as session:
+            persona = await WebChatRepository(session).persona(row.subject)
+        return (row, persona) if persona is not None else None
+
+    async def me(self, request: web.Request) -> web.Response:
+        found = await self._persona(request)
+        return web.json_response(
+            {
+                "mode": "demo" if self.demo else "login",
+                "kiosk": self.kiosk,
+                "persona": persona_json(found[1]) if found else None,
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+
+    async def logout(self, request: web.Request) -> web.Response:
+        response = web.json_response({"ok": True})
+        await self.sessions.end(request, response)
+        return response
+
+    async def _log_in(self, request: web.Request, response: web.Response, persona: WebPersona) -> None:
+        if self.demo:  # demo personas are in every room
+            async with self.db.transaction() as session:
+                repo = WebChatRepository(session)
+                for room in self.rooms:
+                    await repo.join_room(room, persona.id, self.clock())
+        await self.sessions.start(
+            request, response, persona.id, idle=self.idle, lifetime=self.lifetime, kiosk=self.kiosk
+        )
+
+    # -- demo personas -------------------------------------------------------------------------
     async def list_personas(self, _request: web.Request) -> web.Response:
         async with self.db.reader() as session:
             personas = await WebChatRepository(session).personas()
-        return web.json_response(
-            [{"id": p.id, "name": p.name, "role": p.role, "role_label": ROLES.get(p.role, "")} for p in personas]
-        )
+        return web.json_response([persona_json(p) for p in personas])
 
     async def create_persona(self, request: web.Request) -> web.Response:
         try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.json_response({"error": "请求格式不对"}, status=400)
-        if not isinstance(body, dict):
-            return web.json_response({"error": "请求格式不对"}, status=400)
-        name = str(body.get("name", "")).strip()
-        role = str(body.get("role", ""))
+            body = await read_json_object(request)
+            name = field_str(body, "name", max_len=64).strip()
+            role = field_str(body, "role", max_len=16)
+        except BadInput as exc:
+            return json_error(exc)
         if not 1 <= len(name) <= 16:
-            return web.json_response({"error": "名字请用 1 到 16 个字"}, status=400)
+            return web.json_response({"error": texts.NAME_BAD}, status=400)
+        if impersonation(name, self.cfg.service.bot_name) is not None:
+            return web.json_response({"error": texts.NAME_IMPERSONATES}, status=400)
         if role not in ROLES:
-            return web.json_response({"error": "请选择找活或招人"}, status=400)
-        persona_id = "p-" + secrets.token_hex(6)
+            return web.json_response({"error": texts.ROLE_BAD}, status=400)
+        client = self.doors.client(request)
+        if not await self.limits.hit(f"persona:ip:{client}", self.cfg.webchat.personas_per_hour, HOUR):
+            return web.json_response({"error": texts.TOO_MANY}, status=429)
         async with self.db.transaction() as session:
-            await WebChatRepository(session).add_persona(persona_id, name, role, self.clock())
-        return web.json_response({"id": persona_id, "name": name, "role": role, "role_label": ROLES[role]})
+            persona = await WebChatRepository(session).add_persona(new_persona_id(), name, role, self.clock())
+        response = web.json_response(persona_json(persona))
+        await self._log_in(request, response, persona)
+        return response
 
+    async def enter_persona(self, request: web.Request) -> web.Response:
+        async with self.db.reader() as session:
+            persona = await WebChatRepository(session).persona(request.match_info["id"])
+        if persona is None:
+            return web.json_response({"error": "找不到这个身份，请重新选择"}, status=404)
+        response = web.json_response(persona_json(persona))
+        await self._log_in(request, response, persona)
+        return response
+
+    # -- the chat itself -----------------------------------------------------------------------
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=256 * 1024)
+        self.doors.check_websocket_origin(request)
+        found = await self._persona(request)
+        if found is None:
+            raise web.HTTPUnauthorized(text=texts.LOGIN_NEEDED)
+        login, persona = found
+        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=64 * 1024)
         await ws.prepare(request)
-        persona = None
         try:
             async for frame in ws:
                 if frame.type != WSMsgType.TEXT:
                     continue
+                if not await self.sessions.still_alive(login.id):
+                    await ws.send_json({"type": "bye", "text": texts.LOGIN_NEEDED})
+                    break
                 try:
-                    data = json.loads(frame.data)
-                except json.JSONDecodeError:
-                    await ws.send_json({"type": "error", "text": "消息格式不对"})
+                    data = parse_json_object(frame.data)
+                except BadInput as exc:
+                    await ws.send_json({"type": "error", "text": exc.message})
                     continue
-                if not isinstance(data, dict):
-                    continue
-                if data.get("type") == "hello":
-                    persona = await self._hello(ws, str(data.get("persona", "")))
-                elif data.get("type") == "say":
-                    if persona is None:
-                        await ws.send_json({"type": "error", "text": "请先选择身份"})
-                        continue
-                    await self._say(ws, persona, data)
+                kind = data.get("type")
+                if kind == "hello":
+                    await self._hello(ws, persona)
+                elif kind == "join":
+                    await self._join(ws, persona, data)
+                elif kind == "say":
+                    if not await self._say(ws, login, persona, data):
+                        break
         finally:
             self.hub.unwatch(ws)
         return ws
 
-    async def _hello(self, ws: web.WebSocketResponse, persona_id: str) -> Any:
+    async def _hello(self, ws: web.WebSocketResponse, persona: WebPersona) -> None:
         async with self.db.reader() as session:
             repo = WebChatRepository(session)
-            persona = await repo.persona(persona_id)
-            if persona is None:
-                await ws.send_json({"type": "error", "text": "找不到这个身份，请重新选择"})
-                return None
-            chats = [persona.id, *self.rooms]
+            joined = [r for r in await repo.rooms_of(persona.id) if r in self.rooms]
+            chats = [persona.id, *joined]
             history = {chat: [line_json(x) for x in await repo.lines(chat)] for chat in chats}
+        self.hub.unwatch(ws)
         self.hub.watch(ws, chats)
         await ws.send_json(
             {
                 "type": "history",
-                "persona": {"id": persona.id, "name": persona.name, "role": persona.role},
+                "persona": persona_json(persona),
+                "rooms": joined,
                 "chats": history,
             }
         )
-        return persona
 
-    async def _say(self, ws: web.WebSocketResponse, persona: Any, data: dict[str, Any]) -> None:
-        chat = str(data.get("chat", ""))
-        client_id = str(data.get("id", ""))
+    async def _join(self, ws: web.WebSocketResponse, persona: WebPersona, data: dict[str, Any]) -> None:
+        room = data.get("room")
+        if not isinstance(room, str) or room not in self.rooms:
+            await ws.send_json({"type": "error", "text": "没有这个群"})
+            return
+        async with self.db.transaction() as session:
+            await WebChatRepository(session).join_room(room, persona.id, self.clock())
+        await self._hello(ws, persona)
+
+    async def _say(
+        self, ws: web.WebSocketResponse, login: WebSession, persona: WebPersona, data: dict[str, Any]
+    ) -> bool:
+        """Handle one typed message; False when the connection should end (kiosk 结束)."""
+        chat = data.get("chat")
+        client_id = data.get("id")
         text = data.get("text")
-        if chat != persona.id and chat not in self.rooms:
-            await ws.send_json({"type": "error", "text": "没有这个聊天"})
-            return
-        if not _CLIENT_ID.match(client_id) or not isinstance(text, str):
-            await ws.send_json({"type": "error", "text": "消息格式不对"})
-            return
+        if not isinstance(chat, str) or not isinstance(client_id, str) or not isinstance(text, str):
+            await ws.send_json({"type": "error", "text": texts.BAD_REQUEST})
+            return True
+        if not _CLIENT_ID.match(client_id):
+            await ws.send_json({"type": "error", "text": texts.BAD_REQUEST})
+            return True
         is_group = chat in self.rooms
+        if chat != persona.id and not (is_group and await self._member(chat, persona.id)):
+            await ws.send_json({"type": "error", "text": "没有这个聊天"})
+            return True
+        if self.kiosk and not is_group and text.strip() in KIOSK_END:
+            await self.sessions.end_id(login.id)
+            await ws.send_json({"type": "bye", "text": "已退出，谢谢使用"})
+            return False
+        if self.per_person.try_acquire(persona.id) > 0:
+            await ws.send_json({"type": "error", "text": texts.SLOW_DOWN})
+            return True
         mention = "@" + self.cfg.service.bot_name
         mentions_bot = not is_group or mention in text
         clean = text.replace(mention, " ").strip() if is_group else text
@@ -261,7 +412,7 @@ class WebChat:
             sender_name=persona.name,
         )
         limit = self.cfg.dialogs.max_text_chars
-        shown = text if len(text) <= limit else TOO_LONG_MARK
+        shown = clean_inbound_text(text) if len(text) <= limit else TOO_LONG_MARK
 
         async def keep_transcript(session: AsyncSession) -> None:
             await WebChatRepository(session).add_user_line(
@@ -273,7 +424,12 @@ class WebChat:
         except Exception:
             log.exception("web chat message %s failed", msg.message_id)
             await ws.send_json({"type": "error", "text": "系统忙，请稍后再发一次。"})
-            return
+            return True
         await ws.send_json({"type": "ack", "id": client_id})
         self.hub.poke()
         self.wake_sender()
+        return True
+
+    async def _member(self, room: str, persona_id: str) -> bool:
+        async with self.db.reader() as session:
+            return room in await WebChatRepository(session).rooms_of(persona_id)

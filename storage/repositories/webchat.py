@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import WebChatLine, WebPersona
+from storage.models import Identity, WebChatLine, WebPersona, WebRoomMember
 from storage.repositories._upsert import insert_ignore
 
 
@@ -20,11 +20,47 @@ class WebChatRepository:
     async def persona(self, persona_id: str) -> WebPersona | None:
         return await self.session.get(WebPersona, persona_id)
 
-    async def add_persona(self, persona_id: str, name: str, role: str, now: datetime) -> WebPersona:
-        persona = WebPersona(id=persona_id, name=name, role=role, created_at=now)
+    async def persona_by_phone(self, phone: str) -> WebPersona | None:
+        stmt = select(WebPersona).where(WebPersona.phone == phone).order_by(WebPersona.created_at).limit(1)
+        return (await self.session.execute(stmt)).scalar()
+
+    async def persona_of_user(self, user_id: int) -> WebPersona | None:
+        """The web persona a person already has (the oldest, if several)."""
+        stmt = (
+            select(WebPersona)
+            .join(Identity, (Identity.channel == "web") & (Identity.external_id == WebPersona.id))
+            .where(Identity.user_id == user_id)
+            .order_by(WebPersona.created_at)
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalar()
+
+    async def add_persona(
+        self, persona_id: str, name: str, role: str, now: datetime, *, phone: str | None = None
+    ) -> WebPersona:
+        persona = WebPersona(id=persona_id, name=name, role=role, created_at=now, phone=phone)
         self.session.add(persona)
         await self.session.flush()
         return persona
+
+    async def rooms_of(self, persona_id: str) -> list[str]:
+        stmt = select(WebRoomMember.room_id).where(WebRoomMember.persona_id == persona_id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def join_room(self, room_id: str, persona_id: str, now: datetime) -> None:
+        await insert_ignore(
+            self.session,
+            WebRoomMember.__table__,
+            {"room_id": room_id, "persona_id": persona_id, "joined_at": now},
+            WebRoomMember.room_id,
+        )
+
+    async def leave_room(self, room_id: str, persona_id: str) -> None:
+        await self.session.execute(
+            delete(WebRoomMember).where(
+                WebRoomMember.room_id == room_id, WebRoomMember.persona_id == persona_id
+            )
+        )
 
     async def add_user_line(
         self, *, chat_id: str, sender_id: str, sender_name: str, text: str, now: datetime

@@ -1,9 +1,19 @@
-// Web chat: pick or create a persona, then chat privately with the bot or in a group room.
+// Web chat: log in (or, in demo mode, pick a persona), then chat privately with the bot or in a
+// group room. The server decides who is logged in (an HttpOnly session cookie); nothing here
+// remembers a person between visits.
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const state = { persona: null, chat: "private", lines: {}, ws: null, pending: [], seen: new Set() };
-  const STORE = "linggong.persona";
+  const body = document.body.dataset;
+  const CSRF = document.querySelector('meta[name="csrf-token"]').content;
+  const KIOSK = body.kiosk === "1";
+  const DEMO = body.mode === "demo";
+  const OWN = new Set([location.origin, originOf(body.publicUrl)]);
+  const state = { persona: null, chat: "private", lines: {}, rooms: new Set(), ws: null, pending: [], seen: new Set() };
+
+  function originOf(url) {
+    try { return new URL(url).origin; } catch (e) { return ""; }
+  }
 
   function chatId(tab) { return tab === "private" ? state.persona.id : tab; }
 
@@ -13,8 +23,25 @@
     return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   }
 
+  async function post(url, data) {
+    const res = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF },
+      body: JSON.stringify(data || {}),
+    });
+    let answer = {};
+    try { answer = await res.json(); } catch (e) { answer = {}; }
+    return { ok: res.ok, body: answer };
+  }
+
+  function show(screen) {
+    for (const id of ["pick", "login", "chat"]) if ($(id)) $(id).hidden = id !== screen;
+  }
+
+  // -- demo personas ------------------------------------------------------------------------
   async function loadPersonas() {
-    const res = await fetch("/api/personas");
+    const res = await fetch("/api/personas", { credentials: "same-origin" });
     const list = await res.json();
     const box = $("personas");
     box.textContent = "";
@@ -29,64 +56,115 @@
       badge.className = "badge " + p.role;
       badge.textContent = p.role_label;
       b.append(name, badge);
-      b.addEventListener("click", () => enter(p));
+      b.addEventListener("click", async () => {
+        const r = await post("/api/personas/" + encodeURIComponent(p.id) + "/enter");
+        if (r.ok) enter(r.body);
+      });
       box.append(b);
     }
   }
 
-  let submitRole = "worker";
-  for (const b of document.querySelectorAll("#new-persona button[data-role]")) {
-    b.addEventListener("click", () => { submitRole = b.dataset.role; });
-  }
-  $("new-persona").addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    $("new-error").textContent = "";
-    const res = await fetch("/api/personas", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ name: $("new-name").value.trim(), role: submitRole }),
+  if (DEMO) {
+    let submitRole = "worker";
+    for (const b of document.querySelectorAll("#new-persona button[data-role]")) {
+      b.addEventListener("click", () => { submitRole = b.dataset.role; });
+    }
+    $("new-persona").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      $("new-error").textContent = "";
+      const r = await post("/api/personas", { name: $("new-name").value.trim(), role: submitRole });
+      if (!r.ok) { $("new-error").textContent = r.body.error || "出错了"; return; }
+      $("new-name").value = "";
+      enter(r.body);
     });
-    const body = await res.json();
-    if (!res.ok) { $("new-error").textContent = body.error || "出错了"; return; }
-    $("new-name").value = "";
-    enter(body);
-  });
+  }
 
+  // -- login by phone + SMS code ------------------------------------------------------------
+  if ($("phone-login")) {
+    let wait = 0;
+    const tick = () => {
+      const b = $("get-code");
+      if (wait > 0) { b.disabled = true; b.textContent = wait + " 秒后可重新获取"; wait -= 1; setTimeout(tick, 1000); }
+      else { b.disabled = false; b.textContent = "获取验证码"; }
+    };
+    $("get-code").addEventListener("click", async () => {
+      $("login-error").textContent = "";
+      const r = await post("/api/login/code", { phone: $("phone").value });
+      if (!r.ok) { $("login-error").textContent = r.body.error || "出错了"; return; }
+      $("login-info").textContent = r.body.text;
+      wait = r.body.resend_after || 60;
+      tick();
+      $("code").focus();
+    });
+    $("phone-login").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      $("login-error").textContent = "";
+      const r = await post("/api/login/verify", { phone: $("phone").value, code: $("code").value });
+      if (!r.ok) { $("login-error").textContent = r.body.error || "出错了"; return; }
+      $("phone").value = "";
+      $("code").value = "";
+      $("login-info").textContent = "";
+      enter(r.body);
+    });
+  }
+
+  // -- in and out ---------------------------------------------------------------------------
   function enter(p) {
     state.persona = p;
     state.lines = {};
     state.seen = new Set();
-    localStorage.setItem(STORE, p.id);
-    $("me").textContent = p.name + "（" + (p.role === "employer" ? "招人" : "找活") + "）";
-    $("pick").hidden = true;
-    $("chat").hidden = false;
+    state.rooms = new Set();
+    $("me").textContent = p.name + (DEMO ? "（" + (p.role === "employer" ? "招人" : "找活") + "）" : "");
+    show("chat");
     selectTab("private");
     connect();
+    kioskTouch();
   }
 
-  $("switch").addEventListener("click", () => {
-    if (state.ws) state.ws.close();
+  function leave() {
+    const ws = state.ws;
     state.ws = null;
     state.persona = null;
-    localStorage.removeItem(STORE);
-    $("chat").hidden = true;
-    $("pick").hidden = false;
-    loadPersonas();
+    state.pending = [];
+    state.lines = {};
+    if (ws) ws.close();
+    $("log").textContent = "";
+    $("choices").textContent = "";
+    $("text").value = "";
+    if (KIOSK) { location.replace("/"); return; } // a clean page for the next visitor
+    if (DEMO) { show("pick"); loadPersonas(); } else { show("login"); }
+  }
+
+  $("switch").addEventListener("click", async () => {
+    await post("/api/logout");
+    leave();
   });
+
+  // Kiosk: after a while without a touch, log the visitor out and clear the screen.
+  let idleTimer = null;
+  function kioskTouch() {
+    if (!KIOSK || !state.persona) return;
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = setTimeout(async () => { await post("/api/logout"); leave(); }, Number(body.kioskIdle) * 1000);
+  }
+  for (const ev of ["keydown", "pointerdown", "touchstart"]) document.addEventListener(ev, kioskTouch, { passive: true });
 
   function connect() {
     const proto = location.protocol === "https:" ? "wss://" : "ws://";
     const ws = new WebSocket(proto + location.host + "/ws");
+    let opened = false;
     state.ws = ws;
     $("status").textContent = "连接中…";
     ws.addEventListener("open", () => {
-      ws.send(JSON.stringify({ type: "hello", persona: state.persona.id }));
+      opened = true;
+      ws.send(JSON.stringify({ type: "hello" }));
     });
     ws.addEventListener("message", (ev) => {
       const m = JSON.parse(ev.data);
       if (m.type === "history") {
         $("status").textContent = "";
-        for (const [chat, lines] of Object.entries(m.chats)) for (const l of lines) addLine(l);
+        state.rooms = new Set(m.rooms || []);
+        for (const lines of Object.values(m.chats)) for (const l of lines) addLine(l);
         render();
         // Resend anything typed while disconnected; the server drops repeats by id.
         for (const p of state.pending) ws.send(JSON.stringify(p));
@@ -97,11 +175,15 @@
         state.pending = state.pending.filter((p) => p.id !== m.id);
       } else if (m.type === "error") {
         $("status").textContent = m.text;
+      } else if (m.type === "bye") {
+        leave();
       }
     });
-    ws.addEventListener("close", () => {
+    ws.addEventListener("close", async () => {
       if (state.ws !== ws || !state.persona) return;
-      $("status").textContent = "连接断开，正在重连…";
+      const me = await (await fetch("/api/me", { credentials: "same-origin" })).json().catch(() => ({}));
+      if (!me.persona) { leave(); return; } // logged out (elsewhere, or idle too long)
+      $("status").textContent = opened ? "连接断开，正在重连…" : "连不上，正在重试…";
       setTimeout(() => { if (state.ws === ws && state.persona) connect(); }, 1500);
     });
   }
@@ -115,13 +197,20 @@
   function selectTab(tab) {
     state.chat = tab;
     for (const b of document.querySelectorAll(".tab")) b.classList.toggle("active", b.dataset.chat === tab);
-    $("text").placeholder = tab === "private" ? "在这里打字…" : "在群里说话，@" + window.LINGGONG.botName + " 叫我";
+    $("text").placeholder = tab === "private" ? "在这里打字…" : "在群里说话，@" + body.botName + " 叫我";
     render();
   }
   for (const b of document.querySelectorAll(".tab")) b.addEventListener("click", () => selectTab(b.dataset.chat));
+  $("join-room").addEventListener("click", () => {
+    if (state.ws) state.ws.send(JSON.stringify({ type: "join", room: state.chat }));
+  });
 
   function render() {
     if (!state.persona) return;
+    const isRoom = state.chat !== "private";
+    const member = !isRoom || state.rooms.has(state.chat);
+    $("join").hidden = member;
+    $("composer").hidden = !member;
     const log = $("log");
     log.textContent = "";
     const lines = (state.lines[chatId(state.chat)] || []).slice().sort((a, b) => a.id - b.id);
@@ -134,7 +223,7 @@
       who.textContent = l.name;
       const bubble = document.createElement("div");
       bubble.className = "bubble";
-      linkify(bubble, l.text);
+      linkify(bubble, l.text, l.bot);
       row.append(who, bubble);
       log.append(row);
     }
@@ -142,19 +231,26 @@
     renderChoices(lines);
   }
 
-  // Text with its links made clickable (contract PDFs); everything else stays plain text.
-  function linkify(el, text) {
-    const parts = text.split(/(https?:\/\/[^\s，。]+)/);
+  // Only the service's own links become links (contract PDFs, with a label); any other address
+  // stays plain text with its real host named, so nobody can dress up a lure as ours.
+  function linkify(el, text, fromBot) {
+    const parts = text.split(/(https?:\/\/[^\s，。）)」]+)/);
     for (const part of parts) {
-      if (/^https?:\/\//.test(part)) {
+      if (!/^https?:\/\//.test(part)) { if (part) el.append(document.createTextNode(part)); continue; }
+      let url = null;
+      try { url = new URL(part); } catch (e) { url = null; }
+      if (fromBot && url && OWN.has(url.origin) && !url.username && !url.password) {
         const a = document.createElement("a");
-        a.href = part;
+        a.href = url.href;
         a.target = "_blank";
-        a.rel = "noopener";
-        a.textContent = part.length > 40 ? "点这里看合同全文" : part;
+        a.rel = "noopener noreferrer";
+        a.textContent = /^\/contracts\/\d+\/[A-Za-z0-9_-]+\.pdf$/.test(url.pathname) ? "点这里看合同全文" : url.href;
         el.append(a);
-      } else if (part) {
-        el.append(document.createTextNode(part));
+      } else {
+        const span = document.createElement("span");
+        span.className = "foreign-url";
+        span.textContent = part + (url ? "（外部网址：" + url.hostname + "）" : "");
+        el.append(span);
       }
     }
   }
@@ -185,7 +281,11 @@
 
   function send(text) {
     if (!text || !state.ws) return;
-    const payload = { type: "say", chat: chatId(state.chat), text: text, id: newId() };
+    if (KIOSK && state.chat === "private" && /^(结束|退出|结束使用|退出登录)$/.test(String(text).trim())) {
+      post("/api/logout").then(leave);
+      return;
+    }
+    const payload = { type: "say", chat: chatId(state.chat), text: String(text), id: newId() };
     state.pending.push(payload);
     if (state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(payload));
   }
@@ -198,11 +298,10 @@
     send(t);
   });
 
-  loadPersonas().then(async () => {
-    const saved = localStorage.getItem(STORE);
-    if (!saved) return;
-    const res = await fetch("/api/personas");
-    const p = (await res.json()).find((x) => x.id === saved);
-    if (p) enter(p);
-  });
+  // Who is here is the server's answer, never something this browser kept.
+  (async () => {
+    const me = await (await fetch("/api/me", { credentials: "same-origin" })).json();
+    if (me.persona) { enter(me.persona); return; }
+    if (DEMO) { show("pick"); loadPersonas(); } else { show("login"); }
+  })();
 })();

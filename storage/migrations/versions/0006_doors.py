@@ -7,6 +7,8 @@ Create Date: 2026-12-03
 
 from __future__ import annotations
 
+import secrets
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -75,9 +77,33 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('phone', sa.String(length=20), nullable=True))
         batch_op.create_index(batch_op.f('ix_web_personas_phone'), ['phone'], unique=False)
 
+    op.create_table('web_room_members',
+    sa.Column('room_id', sa.String(length=64), nullable=False),
+    sa.Column('persona_id', sa.String(length=40), nullable=False),
+    sa.Column('joined_at', storage.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['persona_id'], ['web_personas.id'], name=op.f('fk_web_room_members_persona_id_web_personas'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('room_id', 'persona_id', name=op.f('pk_web_room_members'))
+    )
+    with op.batch_alter_table('web_room_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_web_room_members_persona_id'), ['persona_id'], unique=False)
+
+    with op.batch_alter_table('contracts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('link_token', sa.String(length=32), server_default='', nullable=False))
+    # Contracts made before: a fresh random link token each (their old links stop working).
+    conn = op.get_bind()
+    contracts = sa.table('contracts', sa.column('id', sa.Integer), sa.column('link_token', sa.String))
+    for (contract_id,) in conn.execute(sa.select(contracts.c.id)).all():
+        conn.execute(
+            contracts.update().where(contracts.c.id == contract_id).values(link_token=secrets.token_urlsafe(16))
+        )
+
 
 
 def downgrade() -> None:
+    op.drop_table('web_room_members')
+    with op.batch_alter_table('contracts', schema=None) as batch_op:
+        batch_op.drop_column('link_token')
+
     with op.batch_alter_table('web_personas', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_web_personas_phone'))
         batch_op.drop_column('phone')

@@ -1,0 +1,278 @@
+"""How a person logs in to the web chat: phone + SMS code, or WeChat web authorisation (网页授权)
+when the page is opened inside WeChat from the 公众号 menu. Both end in the same web persona as
+the person already known in chat, and in a server-side session (``bot.web.doors.Sessions``).
+
+SMS codes: 6 digits, valid ``sms.code_ttl_seconds`` (5 min), at most ``sms.max_attempts`` tries,
+stored as an HMAC under a per-code salt and compared in constant time; one code per phone per
+minute, ``sms.per_phone_per_hour`` per phone and ``sms.per_ip_per_hour`` attempts per client
+address (asking and checking both count). The answer never tells whether a phone is registered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.login.sms import SmsError, SmsSender
+from bot.login.wechat_oauth import OAuthError, WeChatWebAuth
+from bot.web import texts
+from bot.web.doors import Doors, RateLimits, Sessions
+from bot.web.jsonbody import BadInput, field_str, json_error, read_json_object
+from matching.phones import extract_phones, is_mobile
+from storage.db import Database
+from storage.models import LoginCode, WebPersona
+from storage.repositories import UserRepository, WebChatRepository
+from storage.repositories.doors import LoginCodeRepository
+
+log = logging.getLogger("bot.login")
+
+ROLES = {"worker": "找活", "employer": "招人"}
+RESEND_AFTER = timedelta(seconds=60)
+HOUR = timedelta(hours=1)
+OAUTH_STATE_COOKIE = "lg_oauth"
+
+
+def mask_phone(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:] if len(phone) == 11 else "****"
+
+
+def normalise_mobile(text: str) -> str | None:
+    """11 plain digits of a mainland mobile typed any common way (spaces, dashes, +86)."""
+    if not is_mobile(text):
+        return None
+    found = [p for p in extract_phones(text) if len(p) == 11 and p.isdigit()]
+    return found[0] if found else None
+
+
+def _code_hash(salt: str, code: str) -> str:
+    return hmac.new(salt.encode("ascii"), code.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def new_persona_id() -> str:
+    return "p-" + secrets.token_hex(6)
+
+
+async def persona_for_phone(session: AsyncSession, phone: str, now: datetime) -> WebPersona:
+    """The web persona of whoever owns ``phone``: the one that logged in with it before, else
+    the registered worker's or employer's (linked to the same person), else a new one."""
+    web_repo, users = WebChatRepository(session), UserRepository(session)
+    persona = await web_repo.persona_by_phone(phone)
+    if persona is not None:
+        return persona
+    user_id = await users.user_by_phone(phone)
+    if user_id is None:
+        return await web_repo.add_persona(
+            new_persona_id(), texts.NEW_PERSON_NAME.format(last4=phone[-4:]), "worker", now, phone=phone
+        )
+    persona = await web_repo.persona_of_user(user_id)
+    if persona is not None:
+        persona.phone = phone
+        return persona
+    return await _persona_for_user(session, user_id, now, phone=phone)
+
+
+async def persona_for_openid(session: AsyncSession, openid: str, now: datetime) -> WebPersona:
+    """The web persona of the person behind a 公众号 openid (网页授权 gives the same openid as
+    the account's messages), made and linked when they have none yet."""
+    web_repo, users = WebChatRepository(session), UserRepository(session)
+    user = await users.get_or_create("wechat_oa", openid, "", now)
+    persona = await web_repo.persona_of_user(user.id)
+    if persona is not None:
+        return persona
+    return await _persona_for_user(session, user.id, now, phone=None)
+
+
+async def _persona_for_user(
+    session: AsyncSession, user_id: int, now: datetime, *, phone: str | None
+) -> WebPersona:
+    users = UserRepository(session)
+    worker, employer = await users.worker(user_id), await users.employer(user_id)
+    role = "employer" if employer is not None and worker is None else "worker"
+    profile = worker or employer
+    name = profile.name if profile is not None else ""
+    if not name:
+        name = texts.NEW_PERSON_NAME.format(last4=phone[-4:]) if phone else "微信用户"
+    persona = await WebChatRepository(session).add_persona(new_persona_id(), name[:16], role, now, phone=phone)
+    await users.link(user_id, "web", persona.id, now)
+    return persona
+
+
+class PersonLogin:
+    """The login routes of the web chat (login mode)."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        doors: Doors,
+        sessions: Sessions,
+        limits: RateLimits,
+        sms: SmsSender | None,
+        wechat: WeChatWebAuth | None,
+        clock: Callable[[], datetime],
+        public_url: str,
+        hotline: str,
+        code_ttl: timedelta,
+        max_attempts: int,
+        per_phone_per_hour: int,
+        per_ip_per_hour: int,
+        idle: timedelta,
+        lifetime: timedelta,
+        kiosk: bool,
+    ) -> None:
+        self.db = db
+        self.doors = doors
+        self.sessions = sessions
+        self.limits = limits
+        self.sms = sms
+        self.wechat = wechat
+        self.clock = clock
+        self.public_url = public_url.rstrip("/")
+        self.hotline = hotline
+        self.code_ttl = code_ttl
+        self.max_attempts = max_attempts
+        self.per_phone_per_hour = per_phone_per_hour
+        self.per_ip_per_hour = per_ip_per_hour
+        self.idle = idle
+        self.lifetime = lifetime
+        self.kiosk = kiosk
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.post("/api/login/code", self.send_code),
+            web.post("/api/login/verify", self.verify),
+            web.get("/login/wechat", self.wechat_start),
+            web.get("/login/wechat/done", self.wechat_done),
+        ]
+
+    def _error(self, status: int, message: str) -> web.Response:
+        return web.json_response({"error": message}, status=status)
+
+    async def _client_allowed(self, request: web.Request) -> bool:
+        return await self.limits.hit(f"login:ip:{self.doors.client(request)}", self.per_ip_per_hour, HOUR)
+
+    # -- phone + SMS code ----------------------------------------------------------------------
+    async def send_code(self, request: web.Request) -> web.Response:
+        try:
+            body = await read_json_object(request)
+            phone = normalise_mobile(field_str(body, "phone", max_len=32))
+        except BadInput as exc:
+            return json_error(exc)
+        if phone is None:
+            return self._error(400, texts.PHONE_BAD)
+        if self.sms is None:
+            return self._error(503, texts.SMS_OFF.format(hotline=self.hotline))
+        if not await self._client_allowed(request):
+            return self._error(429, texts.TOO_MANY)
+        now = self.clock()
+        async with self.db.transaction() as session:
+            latest = await LoginCodeRepository(session).latest_open(phone, now)
+        if latest is not None and now - latest.created_at < RESEND_AFTER:
+            wait = int((RESEND_AFTER - (now - latest.created_at)).total_seconds()) + 1
+            return self._error(429, texts.CODE_WAIT.format(seconds=wait))
+        if not await self.limits.hit(f"login:phone:{phone}", self.per_phone_per_hour, HOUR):
+            return self._error(429, texts.TOO_MANY)
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        salt = secrets.token_hex(16)
+        async with self.db.transaction() as session:
+            await LoginCodeRepository(session).add(
+                LoginCode(
+                    phone=phone,
+                    code_hash=_code_hash(salt, code),
+                    salt=salt,
+                    attempts=0,
+                    created_at=now,
+                    expires_at=now + self.code_ttl,
+                    client=self.doors.client(request),
+                )
+            )
+        try:
+            await self.sms.send_code(phone, code)
+        except SmsError as exc:
+            log.warning("login code to %s not sent: %s", mask_phone(phone), exc)
+            if exc.permanent:
+                return self._error(400, texts.SMS_REFUSED.format(hotline=self.hotline))
+            return self._error(503, texts.SMS_DOWN.format(hotline=self.hotline))
+        return web.json_response(
+            {"ok": True, "text": texts.CODE_SENT.format(masked=mask_phone(phone)), "resend_after": 60}
+        )
+
+    async def verify(self, request: web.Request) -> web.Response:
+        try:
+            body = await read_json_object(request)
+            phone = normalise_mobile(field_str(body, "phone", max_len=32))
+            code = field_str(body, "code", max_len=12).strip()
+        except BadInput as exc:
+            return json_error(exc)
+        if phone is None:
+            return self._error(400, texts.PHONE_BAD)
+        if not await self._client_allowed(request):
+            return self._error(429, texts.TOO_MANY)
+        now = self.clock()
+        async with self.db.transaction() as session:
+            row = await LoginCodeRepository(session).latest_open(phone, now)
+            if row is None or row.attempts >= self.max_attempts:
+                outcome = "gone"
+            else:
+                row.attempts += 1  # counted even when wrong: committed below either way
+                well_formed = len(code) == 6 and code.isascii() and code.isdigit()
+                if well_formed and hmac.compare_digest(_code_hash(row.salt, code), row.code_hash):
+                    row.used_at = now
+                    outcome = "ok"
+                else:
+                    outcome = "bad" if row.attempts < self.max_attempts else "gone"
+            persona = await persona_for_phone(session, phone, now) if outcome == "ok" else None
+        if outcome == "gone":
+            return self._error(400, texts.CODE_GONE)
+        if outcome == "bad" or persona is None:
+            return self._error(400, texts.CODE_BAD)
+        response = web.json_response(persona_json(persona))
+        await self.sessions.start(
+            request, response, persona.id, idle=self.idle, lifetime=self.lifetime, kiosk=self.kiosk
+        )
+        return response
+
+    # -- WeChat web authorisation ----------------------------------------------------------------
+    async def wechat_start(self, request: web.Request) -> web.StreamResponse:
+        if self.wechat is None:
+            raise web.HTTPNotFound(text=texts.WECHAT_OFF)
+        state = secrets.token_urlsafe(16)
+        url = self.wechat.authorize_url(self.public_url + "/login/wechat/done", state)
+        response = web.Response(status=302, headers={"Location": url})
+        self.doors.set_cookie(response, request, OAUTH_STATE_COOKIE, state, max_age=600)
+        return response
+
+    async def wechat_done(self, request: web.Request) -> web.StreamResponse:
+        if self.wechat is None:
+            raise web.HTTPNotFound(text=texts.WECHAT_OFF)
+        state = request.query.get("state", "")
+        expected = request.cookies.get(OAUTH_STATE_COOKIE, "")
+        code = request.query.get("code", "")
+        if not expected or not hmac.compare_digest(state.encode(), expected.encode()) or not code:
+            raise web.HTTPBadRequest(text=texts.WECHAT_FAILED)
+        if not await self._client_allowed(request):
+            raise web.HTTPTooManyRequests(text=texts.TOO_MANY)
+        try:
+            openid = await self.wechat.openid_for_code(code)
+        except OAuthError as exc:
+            log.warning("web authorisation failed: %s", exc)
+            raise web.HTTPBadRequest(text=texts.WECHAT_FAILED) from None
+        async with self.db.transaction() as session:
+            persona = await persona_for_openid(session, openid, self.clock())
+        response = web.Response(status=302, headers={"Location": "/"})
+        self.doors.clear_cookie(response, OAUTH_STATE_COOKIE)
+        await self.sessions.start(
+            request, response, persona.id, idle=self.idle, lifetime=self.lifetime, kiosk=self.kiosk
+        )
+        return response
+
+
+def persona_json(p: WebPersona) -> dict[str, str]:
+    return {"id": p.id, "name": p.name, "role": p.role, "role_label": ROLES.get(p.role, "")}

@@ -1,0 +1,27 @@
+"""Every Chinese line the web chat's doors show a person (login, kiosk, refusals). Short, plain."""
+
+BAD_REQUEST = "请求格式不对"
+LOGIN_NEEDED = "请先登录"
+PAGE_EXPIRED = "页面已过期，请刷新后再试"
+TOO_MANY = "操作太频繁了，请过一会儿再试"
+SLOW_DOWN = "发得太快了，请慢一点再发"
+
+PHONE_BAD = "请填 11 位手机号"
+CODE_SENT = "验证码已发到 {masked}，5 分钟内有效"
+CODE_WAIT = "验证码刚发过，请 {seconds} 秒后再要"
+CODE_BAD = "验证码不对，请再看一下短信"
+CODE_GONE = "验证码已过期或错了太多次，请重新获取"
+SMS_DOWN = "短信暂时发不出去，请稍后再试，或打热线 {hotline}"
+SMS_REFUSED = "这个号码收不到验证码，请换个号码，或打热线 {hotline}"
+SMS_OFF = "现在不能用短信登录，请在微信里打开，或打热线 {hotline}"
+
+WECHAT_OFF = "现在不能用微信登录"
+WECHAT_FAILED = "微信登录没有成功，请回到公众号菜单重新打开"
+
+NAME_BAD = "名字请用 1 到 16 个字"
+NAME_IMPERSONATES = "这个名字像是平台或工作人员，请换一个（比如：张师傅）"
+ROLE_BAD = "请选择找活或招人"
+DEMO_ONLY = "这个功能只在演示模式下有"
+
+NEW_PERSON_NAME = "尾号{last4}"
+"""The name a person logged in by phone has before they register."""

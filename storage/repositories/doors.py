@@ -1,0 +1,140 @@
+"""Who is at the door: server-side sessions, one-time SMS login codes and shared rate counters.
+
+Every process reads and writes the same rows, so a session revoked or a limit reached in one
+process holds in all of them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import LoginCode, RateCounter, WebSession
+
+
+class WebSessionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: WebSession) -> WebSession:
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def get(self, session_id: str) -> WebSession | None:
+        return await self.session.get(WebSession, session_id)
+
+    async def touch(self, session_id: str, now: datetime) -> None:
+        await self.session.execute(
+            update(WebSession).where(WebSession.id == session_id).values(last_seen_at=now)
+        )
+
+    async def revoke(self, session_id: str, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(WebSession)
+            .where(WebSession.id == session_id, WebSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
+    async def revoke_subject(self, kind: str, subject: str, now: datetime) -> int:
+        """End every open session of one person or staff member (e.g. a disabled account)."""
+        result = await self.session.execute(
+            update(WebSession)
+            .where(
+                WebSession.kind == kind,
+                WebSession.subject == subject,
+                WebSession.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)
+
+    async def open_for(self, kind: str, subject: str, now: datetime) -> list[WebSession]:
+        stmt = select(WebSession).where(
+            WebSession.kind == kind,
+            WebSession.subject == subject,
+            WebSession.revoked_at.is_(None),
+            WebSession.expires_at > now,
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def purge(self, before: datetime) -> int:
+        """Delete sessions that ended (expired or revoked) before ``before``."""
+        result = await self.session.execute(
+            delete(WebSession).where(
+                (WebSession.expires_at < before) | (WebSession.revoked_at < before)
+            )
+        )
+        return int(result.rowcount or 0)
+
+
+class LoginCodeRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: LoginCode) -> LoginCode:
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def latest_open(self, phone: str, now: datetime) -> LoginCode | None:
+        """The newest unused, unexpired code of a phone (older ones are void once a new one is
+        sent)."""
+        stmt = (
+            select(LoginCode)
+            .where(LoginCode.phone == phone)
+            .order_by(LoginCode.created_at.desc(), LoginCode.id.desc())
+            .limit(1)
+        )
+        row = (await self.session.execute(stmt)).scalar()
+        if row is None or row.used_at is not None or row.expires_at <= now:
+            return None
+        return row
+
+    async def purge(self, before: datetime) -> int:
+        result = await self.session.execute(delete(LoginCode).where(LoginCode.expires_at < before))
+        return int(result.rowcount or 0)
+
+
+_RC = RateCounter.__table__
+
+
+def _window_start(window: timedelta, now: datetime) -> datetime:
+    seconds = int(window.total_seconds())
+    return now - timedelta(seconds=int(now.timestamp()) % seconds, microseconds=now.microsecond)
+
+
+class RateCounterRepository:
+    """Fixed windows: ``hit`` adds one to the key's current window and returns the new count,
+    in one ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` (no read-then-write race)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def hit(self, key: str, window: timedelta, now: datetime) -> int:
+        start = _window_start(window, now)
+        module = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
+        stmt = module.insert(_RC).values(
+            key=key[:160], window_start=start, count=1, expires_at=start + window
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[_RC.c.key, _RC.c.window_start], set_={"count": _RC.c.count + 1}
+        ).returning(_RC.c.count)
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def count(self, key: str, window: timedelta, now: datetime) -> int:
+        start = _window_start(window, now)
+        stmt = select(RateCounter.count).where(
+            RateCounter.key == key[:160], RateCounter.window_start == start
+        )
+        return int((await self.session.execute(stmt)).scalar() or 0)
+
+    async def purge(self, now: datetime) -> int:
+        result = await self.session.execute(delete(RateCounter).where(RateCounter.expires_at < now))
+        return int(result.rowcount or 0)

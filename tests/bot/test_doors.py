@@ -1,0 +1,287 @@
+"""Trust at the web chat's doors, probed the way an attacker would over real HTTP and WebSocket:
+who may read and act for whom, in demo mode, login mode and kiosk mode."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from aiohttp import WSServerHandshakeError
+from aiohttp.test_utils import TestServer
+
+from bot.app import Services, build_app, build_services
+from bot.config import AppConfig
+from storage.db import Database
+from tests.bot.webtools import Browser, bot_lines, recv_until
+from tests.conftest import FakeClock
+
+
+def with_webchat(cfg: AppConfig, **changes: object) -> AppConfig:
+    return cfg.model_copy(update={"webchat": cfg.webchat.model_copy(update=changes)})
+
+
+@pytest.fixture
+async def demo(cfg: AppConfig, db: Database, clock: FakeClock) -> AsyncIterator[tuple[str, Services]]:
+    services = build_services(with_webchat(cfg, demo=True), db=db, clock=clock)
+    async with TestServer(build_app(services)) as srv:
+        yield str(srv.make_url("/")).rstrip("/"), services
+
+
+@pytest.fixture
+async def login_mode(cfg: AppConfig, db: Database, clock: FakeClock) -> AsyncIterator[tuple[str, Services]]:
+    services = build_services(with_webchat(cfg, demo=False), db=db, clock=clock)
+    async with TestServer(build_app(services)) as srv:
+        yield str(srv.make_url("/")).rstrip("/"), services
+
+
+@pytest.fixture
+async def kiosk(cfg: AppConfig, db: Database, clock: FakeClock) -> AsyncIterator[tuple[str, Services]]:
+    services = build_services(with_webchat(cfg, demo=True, kiosk=True), db=db, clock=clock)
+    async with TestServer(build_app(services)) as srv:
+        yield str(srv.make_url("/")).rstrip("/"), services
+
+
+async def _history(ws) -> dict:  # type: ignore[no-untyped-def]
+    await ws.send_json({"type": "hello", "persona": "ignored"})
+    return (await recv_until(ws, lambda m, _g: m["type"] in ("history", "bye")))[-1]
+
+
+# --- login mode: nobody gets in without logging in ---------------------------------------------
+async def test_login_mode_has_no_persona_list_and_no_creation(login_mode: tuple[str, Services]) -> None:
+    url, _ = login_mode
+    async with Browser(url) as b:
+        page = await b.load()
+        assert "请先登录" in page and "我是找活的" not in page and "new-persona" not in page
+        assert (await b.get("/api/personas")).status in (404, 405)
+        assert (await b.post("/api/personas", {"name": "坏人", "role": "worker"})).status in (404, 405)
+        assert (await b.post("/api/personas/p-demo-w1/enter")).status in (404, 405)
+        me = await (await b.get("/api/me")).json()
+        assert me == {"mode": "login", "kiosk": False, "persona": None}
+
+
+async def test_login_mode_websocket_refused_without_session(login_mode: tuple[str, Services]) -> None:
+    """Knowing a person's id is not enough: no session, no socket, nothing sent."""
+    url, srv_services = login_mode
+    from bot.demo import load_demo
+
+    await load_demo(srv_services.db, srv_services.clock(), srv_services.cfg.service.tz)
+    async with Browser(url) as b:
+        await b.load()
+        with pytest.raises(WSServerHandshakeError) as err:
+            await b.ws()
+        assert err.value.status == 401
+
+
+async def test_someone_elses_cookie_value_is_not_a_session(login_mode: tuple[str, Services]) -> None:
+    url, _ = login_mode
+    async with Browser(url) as b:
+        b.http.cookie_jar.update_cookies({"lg_sid": "p-demo-w1"})
+        with pytest.raises(WSServerHandshakeError) as err:
+            await b.ws()
+        assert err.value.status == 401
+        assert (await (await b.get("/api/me")).json())["persona"] is None
+
+
+# --- demo mode: picking a persona is logging in as it ------------------------------------------
+async def test_demo_hello_with_another_id_serves_only_ones_own_chat(demo: tuple[str, Services]) -> None:
+    url, _ = demo
+    async with Browser(url) as alice, Browser(url) as mallory:
+        a = await alice.persona("刘阿姨")
+        wa = await alice.ws()
+        await _history(wa)
+        await wa.send_json({"type": "say", "chat": a["id"], "text": "登记", "id": "a1"})
+        await recv_until(wa, lambda _m, g: any("同意" in t for t in bot_lines(g)))
+
+        m = await mallory.persona("路人")
+        wm = await mallory.ws()
+        await wm.send_json({"type": "hello", "persona": a["id"]})  # asks for Alice's chat
+        got = (await recv_until(wm, lambda x, _g: x["type"] == "history"))[-1]
+        assert got["persona"]["id"] == m["id"] and a["id"] not in got["chats"]
+        # … and cannot speak in it either
+        await wm.send_json({"type": "say", "chat": a["id"], "text": "删除", "id": "m1"})
+        err = (await recv_until(wm, lambda x, _g: x["type"] in ("error", "ack")))[-1]
+        assert err["type"] == "error"
+
+
+async def test_demo_websocket_needs_a_picked_persona(demo: tuple[str, Services]) -> None:
+    url, _ = demo
+    async with Browser(url) as b:
+        await b.load()
+        with pytest.raises(WSServerHandshakeError) as err:
+            await b.ws()
+        assert err.value.status == 401
+
+
+async def test_logout_ends_the_session_everywhere(demo: tuple[str, Services]) -> None:
+    url, _ = demo
+    async with Browser(url) as b:
+        await b.persona("老周")
+        ws = await b.ws()
+        await _history(ws)
+        assert (await b.post("/api/logout")).status == 200
+        await ws.send_json({"type": "say", "chat": "x", "text": "hi", "id": "z1"})
+        got = (await recv_until(ws, lambda m, _g: m["type"] in ("bye", "error", "ack")))[-1]
+        assert got["type"] == "bye"
+        assert (await (await b.get("/api/me")).json())["persona"] is None
+
+
+async def test_session_idle_timeout(demo: tuple[str, Services], clock: FakeClock) -> None:
+    url, services = demo
+    async with Browser(url) as b:
+        await b.persona("老吴")
+        assert (await (await b.get("/api/me")).json())["persona"] is not None
+        clock.advance(minutes=services.cfg.webchat.session_idle_minutes - 1)
+        assert (await (await b.get("/api/me")).json())["persona"] is not None  # activity moves it
+        clock.advance(minutes=services.cfg.webchat.session_idle_minutes + 1)
+        assert (await (await b.get("/api/me")).json())["persona"] is None
+
+
+# --- cross-site requests ------------------------------------------------------------------------
+async def test_cross_site_posts_and_sockets_refused(demo: tuple[str, Services]) -> None:
+    url, _ = demo
+    async with Browser(url) as b:
+        await b.load()
+        # a form on another site: text/plain, no token
+        plain = await b.http.post(
+            "/api/personas", data='{"name": "x", "role": "worker"}', headers={"Content-Type": "text/plain"}
+        )
+        assert plain.status == 403
+        # the right token but the wrong Origin
+        evil = await b.post("/api/personas", {"name": "x", "role": "worker"}, headers={"Origin": "https://evil.example"})
+        assert evil.status == 403
+        # a token that is not this browser's
+        forged = await b.http.post(
+            "/api/personas", json={"name": "x", "role": "worker"}, headers={"X-CSRF-Token": "x" * 32}
+        )
+        assert forged.status == 403
+        # JSON only, even with the token
+        form = await b.http.post(
+            "/api/personas",
+            data={"name": "x", "role": "worker"},
+            headers={"X-CSRF-Token": b.csrf},
+        )
+        assert form.status == 415
+        assert (await b.get("/api/personas")).status == 200
+        assert await (await b.get("/api/personas")).json() == []  # nothing was created
+
+        await b.persona("老郑")
+        with pytest.raises(WSServerHandshakeError) as err:
+            await b.ws(origin="https://evil.example")
+        assert err.value.status == 403
+        with pytest.raises(WSServerHandshakeError) as err:
+            await b.http.ws_connect("/ws")  # no Origin at all
+        assert err.value.status == 403
+        ok = await b.ws()
+        assert (await _history(ok))["type"] == "history"
+
+
+async def test_configured_origin_allowed(cfg: AppConfig, db: Database, clock: FakeClock) -> None:
+    services = build_services(
+        with_webchat(cfg, demo=True, allowed_origins=("https://kiosk.example",)), db=db, clock=clock
+    )
+    async with TestServer(build_app(services)) as srv, Browser(str(srv.make_url("/")).rstrip("/")) as b:
+        await b.persona("老钱")
+        ws = await b.ws(origin="https://kiosk.example")
+        assert (await _history(ws))["type"] == "history"
+
+
+async def test_security_headers_on_every_page(demo: tuple[str, Services]) -> None:
+    url, _ = demo
+    async with Browser(url) as b:
+        for path in ("/", "/api/me", "/static/chat.js", "/no-such-page"):
+            res = await b.get(path)
+            csp = res.headers.get("Content-Security-Policy", "")
+            assert "script-src 'self'" in csp and "unsafe-inline" not in csp, path
+            assert "frame-ancestors 'none'" in csp, path
+            assert res.headers.get("X-Frame-Options") == "DENY", path
+            assert res.headers.get("X-Content-Type-Options") == "nosniff", path
+            assert res.headers.get("Referrer-Policy") == "no-referrer", path
+        page = await b.load()
+        assert "<script>" not in page  # no inline script: the CSP would block it
+        cookie = next(c for c in b.http.cookie_jar if c.key == "lg_csrf")
+        assert cookie["samesite"] == "Strict"
+        await b.persona("老孙")
+        sid = next(c for c in b.http.cookie_jar if c.key == "lg_sid")
+        assert sid["httponly"] and sid["samesite"] == "Lax"
+
+
+async def test_session_cookie_secure_behind_https_proxy(cfg: AppConfig, db: Database, clock: FakeClock) -> None:
+    services = build_services(with_webchat(cfg, demo=True, trust_proxy=True), db=db, clock=clock)
+    async with TestServer(build_app(services)) as srv, Browser(str(srv.make_url("/")).rstrip("/")) as b:
+        await b.load()
+        res = await b.post(
+            "/api/personas", {"name": "老冯", "role": "worker"}, headers={"X-Forwarded-Proto": "https"}
+        )
+        assert res.status == 200, await res.text()
+        raw = res.headers.getall("Set-Cookie")
+        assert any(h.startswith("lg_sid=") and "Secure" in h and "HttpOnly" in h for h in raw), raw
+
+
+# --- names and limits ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "name", ["零工小助手", "零工 小助手", "零\u200b工小助手", "客服", "官方客服小王", "客\u200d服", "ＡＤＭＩＮ"]
+)
+async def test_names_that_imitate_the_bot_or_staff_refused(demo: tuple[str, Services], name: str) -> None:
+    url, _ = demo
+    async with Browser(url) as b:
+        res = await b.post("/api/personas", {"name": name, "role": "worker"})
+        assert res.status == 400 and "换一个" in (await res.json())["error"]
+
+
+async def test_persona_creation_rate_limited(demo: tuple[str, Services]) -> None:
+    url, services = demo
+    limit = services.cfg.webchat.personas_per_hour
+    async with Browser(url) as b:
+        for i in range(limit):
+            assert (await b.post("/api/personas", {"name": f"试用{i}", "role": "worker"})).status == 200
+        res = await b.post("/api/personas", {"name": "再来一个", "role": "worker"})
+        assert res.status == 429
+        assert len(await (await b.get("/api/personas")).json()) == limit
+
+
+async def test_messages_per_person_rate_limited(cfg: AppConfig, db: Database, clock: FakeClock) -> None:
+    services = build_services(with_webchat(cfg, demo=True, messages_per_minute=3), db=db, clock=clock)
+    async with TestServer(build_app(services)) as srv, Browser(str(srv.make_url("/")).rstrip("/")) as b:
+        p = await b.persona("老陶")
+        ws = await b.ws()
+        await _history(ws)
+        answers = []
+        for i in range(5):
+            await ws.send_json({"type": "say", "chat": p["id"], "text": "帮助", "id": f"r{i}"})
+            answers.append((await recv_until(ws, lambda m, _g: m["type"] in ("ack", "error")))[-1])
+        assert [a["type"] for a in answers] == ["ack", "ack", "ack", "error", "error"]
+        assert "慢一点" in answers[-1]["text"]
+
+
+# --- kiosk --------------------------------------------------------------------------------------
+async def test_kiosk_forgets_the_previous_visitor(kiosk: tuple[str, Services], clock: FakeClock) -> None:
+    url, services = kiosk
+    async with Browser(url) as terminal:
+        first = await terminal.persona("前一位")
+        me = await (await terminal.get("/api/me")).json()
+        assert me["persona"]["id"] == first["id"] and me["kiosk"] is True
+        sid = next(c for c in terminal.http.cookie_jar if c.key == "lg_sid")
+        assert not sid["max-age"] and not sid["expires"]  # dies with the browser session
+        # The page opened again (next visitor): the previous person is gone.
+        await terminal.load()
+        assert (await (await terminal.get("/api/me")).json())["persona"] is None
+
+        # Idle past the kiosk limit: logged out.
+        await terminal.persona("第二位")
+        clock.advance(seconds=services.cfg.webchat.kiosk_idle_seconds + 1)
+        assert (await (await terminal.get("/api/me")).json())["persona"] is None
+
+        # 结束 ends the session at once.
+        p = await terminal.persona("第三位")
+        ws = await terminal.ws()
+        await _history(ws)
+        await ws.send_json({"type": "say", "chat": p["id"], "text": "结束", "id": "k1"})
+        got = (await recv_until(ws, lambda m, _g: m["type"] in ("bye", "ack")))[-1]
+        assert got["type"] == "bye"
+        assert (await (await terminal.get("/api/me")).json())["persona"] is None
+
+
+async def test_kiosk_idle_is_short_even_if_session_idle_is_long(kiosk: tuple[str, Services]) -> None:
+    _, services = kiosk
+    assert services.webchat.idle == timedelta(seconds=services.cfg.webchat.kiosk_idle_seconds)
