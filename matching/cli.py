@@ -200,7 +200,8 @@ def evaluate(lines: Iterable[str]) -> dict[str, Any]:
             else:
                 misses[f].append({"id": item.get("id"), "got": got.get(f), "expected": exp.get(f)})
         exp_level = (exp.get("risk") or {}).get("level")
-        got_level = got["risk"]["level"]
+        risk = got.get("risk")
+        got_level = risk.get("level") if isinstance(risk, dict) else None
         if exp_level == "hold":
             hard_total += 1
             hard_held += got_level == "hold"
