@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+
+# C0 controls other than tab and line feed, DEL, and UTF-16 surrogate code points (a Python str
+# may hold them alone; no database driver can encode them, and PostgreSQL refuses NUL in text).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+_CARRIAGE = re.compile("\r\n?")
+
+
+def clean_inbound_text(text: str) -> str:
+    """``text`` safe to store anywhere: CR LF and lone CR become LF; NUL, the other C0 controls
+    (tab and line feed stay), DEL and lone surrogates are removed. Everything else is kept as
+    typed; the engine's own ``clean_text`` later drops invisible characters and folds spaces."""
+    if _UNSAFE.search(text) is None:
+        return text
+    return _UNSAFE.sub("", _CARRIAGE.sub("\n", text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +32,10 @@ class ConversationKey:
 
 @dataclass(frozen=True, slots=True)
 class InboundMessage:
-    """A user's message, already normalised by its adapter. Nothing platform-specific leaks past it."""
+    """A user's message, already normalised by its adapter. Nothing platform-specific leaks past it.
+
+    ``text`` and ``sender_name`` are passed through ``clean_inbound_text`` on construction.
+    """
 
     channel: str
     """``web``, ``wechat_oa``, ``wecom``, ``wechaty`` ..."""
@@ -34,6 +52,14 @@ class InboundMessage:
     received_at: datetime
     """Timezone-aware."""
     sender_name: str = ""
+
+    def __post_init__(self) -> None:
+        # The one place every channel passes: nothing unsafe is stored, whatever the adapter did.
+        for name in ("text", "sender_name"):
+            value = getattr(self, name)
+            cleaned = clean_inbound_text(value)
+            if cleaned is not value:
+                object.__setattr__(self, name, cleaned)
 
     @property
     def key(self) -> ConversationKey:

@@ -4,19 +4,23 @@
     linggong parse --eval tests/data/parse_corpus.jsonl
 
 Input lines are ``{"id": ..., "text": ...}`` (an optional per-line ``"now"`` overrides --now).
-A bad line (not JSON, not an object, no text, text over 100 000 characters, line over 1 MB)
-yields ``{"id", "error"}`` and parsing goes on. ``--eval`` prints per-field accuracy and the
-held rates over a labelled corpus and exits 1 when a threshold is missed.
+Lines out = lines in: standard input is read as bytes and split on ``\\n`` only, so a bad byte
+spoils its own line and no other. A bad line (invalid UTF-8, empty, not JSON, not an object, no
+text, a ``now`` that is not an ISO time, text over 100 000 characters, line over 1 MB) yields
+``{"line": n, "id": ..., "error": ...}`` (``n`` counts from 1; ``id`` is null when unknown) and
+parsing goes on. ``--eval`` prints per-field accuracy and the held rates over a labelled corpus
+and exits 1 when a threshold is missed.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 from matching.parse import parse_post
 from matching.timeparse import CHINA_TZ
@@ -50,43 +54,93 @@ def _parse_now(value: str | None) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=CHINA_TZ)
 
 
-def _line_result(line: str, default_now: datetime) -> dict[str, Any]:
-    if len(line.encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES:
-        return {"id": None, "error": "line too long"}
+def _error(n: int, rid: Any, error: str) -> dict[str, Any]:
+    return {"line": n, "id": rid, "error": error}
+
+
+def _line_result(n: int, raw: bytes | None, default_now: datetime) -> dict[str, Any]:
+    """The output object for input line ``n`` (``raw`` None: the line was over the size cap)."""
+    if raw is None or len(raw) > MAX_LINE_BYTES:
+        return _error(n, None, "line too long")
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _error(n, None, "invalid UTF-8")
+    if n == 1:
+        line = line.removeprefix("\ufeff")  # a byte-order mark some editors write
+    if not line.strip():
+        return _error(n, None, "empty line")
     try:
         obj = json.loads(line)
     except (ValueError, RecursionError):
-        return {"id": None, "error": "invalid json"}
+        return _error(n, None, "invalid json")
     if not isinstance(obj, dict):
-        return {"id": None, "error": "not a json object"}
+        return _error(n, None, "not a json object")
     rid = obj.get("id")
     text = obj.get("text")
     if not isinstance(text, str) or not text.strip():
-        return {"id": rid, "error": "missing text"}
+        return _error(n, rid, "missing text")
     if len(text) > MAX_TEXT_CHARS:
-        return {"id": rid, "error": "text too long"}
+        return _error(n, rid, "text too long")
     now = default_now
-    if isinstance(obj.get("now"), str):
+    if "now" in obj and obj["now"] is not None:
+        if not isinstance(obj["now"], str):
+            return _error(n, rid, "invalid now")
         try:
             now = _parse_now(obj["now"])
         except ValueError:
-            return {"id": rid, "error": "invalid now"}
+            return _error(n, rid, "invalid now")
     out: dict[str, Any] = {"id": rid}
     out.update(parse_post(text, now).to_json_dict())
     return out
 
 
-def _iter_lines(stream: TextIO) -> Iterable[str]:
+def _binary_lines(stream: IO[bytes]) -> Iterator[bytes | None]:
+    """Lines split on ``\\n`` only, without it (and without a trailing ``\\r``); ``None`` for a
+    line over ``MAX_LINE_BYTES``, read past without holding it. A final unterminated line counts."""
     while True:
-        try:
-            line = stream.readline()
-        except UnicodeDecodeError:
-            yield "\x00invalid"
-            continue
-        if not line:
+        raw = stream.readline(MAX_LINE_BYTES + 2)
+        if not raw:
             return
-        if line.strip():
-            yield line.rstrip("\r\n")
+        if not raw.endswith(b"\n") and len(raw) > MAX_LINE_BYTES + 1:
+            while True:  # skip the rest of the oversize line
+                rest = stream.readline(1 << 16)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield None
+            continue
+        raw = raw.removesuffix(b"\n").removesuffix(b"\r")
+        yield raw if len(raw) <= MAX_LINE_BYTES else None
+
+
+def _text_lines(stream: IO[str]) -> Iterator[bytes | None]:
+    """The same from a text stream (tests, embedding): lone surrogates count as invalid UTF-8."""
+    lines = stream.read().split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the newline that ends the last line does not start another
+    for line in lines:
+        yield line.removesuffix("\r").encode("utf-8", "surrogatepass")
+
+
+def _binary_stream(stream: IO[Any]) -> IO[bytes] | None:
+    """The byte stream under ``stream`` (itself when it is one); None for a plain text stream."""
+    if isinstance(stream, io.RawIOBase | io.BufferedIOBase):
+        return stream
+    buffer = getattr(stream, "buffer", None)
+    return buffer if isinstance(buffer, io.RawIOBase | io.BufferedIOBase) else None  # type: ignore[return-value]
+
+
+def _input_lines(stream: IO[Any]) -> Iterator[bytes | None]:
+    binary = _binary_stream(stream)
+    return _binary_lines(binary) if binary is not None else _text_lines(stream)
+
+
+def _writer(stream: IO[Any]) -> Callable[[str], object]:
+    """A ``write(str)`` that always emits UTF-8, whatever the locale of a text ``stream``."""
+    binary = _binary_stream(stream)
+    if binary is None:
+        return stream.write
+    return lambda s: binary.write(s.encode("utf-8"))
 
 
 # ---------------------------------------------------------------------------- evaluation
@@ -146,7 +200,8 @@ def evaluate(lines: Iterable[str]) -> dict[str, Any]:
             else:
                 misses[f].append({"id": item.get("id"), "got": got.get(f), "expected": exp.get(f)})
         exp_level = (exp.get("risk") or {}).get("level")
-        got_level = got["risk"]["level"]
+        risk = got.get("risk")
+        got_level = risk.get("level") if isinstance(risk, dict) else None
         if exp_level == "hold":
             hard_total += 1
             hard_held += got_level == "hold"
@@ -186,8 +241,10 @@ def _print_eval(report: dict[str, Any], out: TextIO, verbose: bool) -> bool:
 # ---------------------------------------------------------------------------- entry points
 
 
-def run_parse(argv: list[str], stdin: TextIO, stdout: TextIO) -> int:
-    """Implements ``linggong parse``; returns the process exit code."""
+def run_parse(argv: list[str], stdin: IO[Any], stdout: TextIO) -> int:
+    """Implements ``linggong parse``; returns the process exit code. ``stdin`` may be a text
+    stream with a ``buffer`` (``sys.stdin``: its bytes are read), a byte stream or a plain text
+    stream; either way one output line per input line."""
     ap = argparse.ArgumentParser(prog="linggong parse", description="Parse gig posts (JSON lines).")
     ap.add_argument("--now", help="reference time, ISO 8601 (default: current China time)")
     ap.add_argument("--eval", metavar="FILE", help="score the parser on a labelled corpus")
@@ -205,13 +262,16 @@ def run_parse(argv: list[str], stdin: TextIO, stdout: TextIO) -> int:
     except ValueError:
         stdout.write(json.dumps({"id": None, "error": "invalid --now"}) + "\n")
         return 2
-    for line in _iter_lines(stdin):
-        try:
-            res = _line_result(line, now)
-        except Exception:  # pragma: no cover - one bad line never stops the stream
-            res = {"id": None, "error": "internal error"}
-        stdout.write(_dumps(res) + "\n")
     stdout.flush()
+    write = _writer(stdout)
+    for n, raw in enumerate(_input_lines(stdin), start=1):
+        try:
+            res = _line_result(n, raw, now)
+        except Exception:  # one bad line never stops the stream
+            res = _error(n, None, "internal error")
+        write(_dumps(res) + "\n")
+    flush = getattr(_binary_stream(stdout), "flush", None) or stdout.flush
+    flush()
     return 0
 
 

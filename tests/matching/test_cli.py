@@ -43,7 +43,7 @@ def test_bad_lines_yield_errors_and_parsing_goes_on() -> None:
     assert rc == 0
     assert len(res) == 7
     for r in res[:6]:
-        assert set(r) == {"id", "error"}
+        assert set(r) == {"line", "id", "error"}
     assert [r["id"] for r in res[2:6]] == ["nt", "empty", "num", None]
     assert res[6]["id"] == "ok" and res[6]["kind"] == "job"
 
