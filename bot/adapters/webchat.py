@@ -188,7 +188,7 @@ class WebChat:
                 sms=sms,
                 wechat=wechat,
                 clock=clock,
-                public_url=cfg.public_url,
+                public_url=cfg.market.public_url,
                 hotline=cfg.service.hotline,
                 code_ttl=timedelta(seconds=cfg.sms.code_ttl_seconds),
                 max_attempts=cfg.sms.max_attempts,

@@ -244,7 +244,9 @@ class PersonLogin:
         if self.wechat is None:
             raise web.HTTPNotFound(text=texts.WECHAT_OFF)
         state = secrets.token_urlsafe(16)
-        url = self.wechat.authorize_url(self.public_url + "/login/wechat/done", state)
+        # WeChat only redirects to the 网页授权域名: production sets market.public_url to it.
+        base = self.public_url or self.doors.own_origin(request)
+        url = self.wechat.authorize_url(base + "/login/wechat/done", state)
         response = web.Response(status=302, headers={"Location": url})
         self.doors.set_cookie(response, request, OAUTH_STATE_COOKIE, state, max_age=600)
         return response

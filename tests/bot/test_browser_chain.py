@@ -85,7 +85,10 @@ def test_two_people_walk_the_whole_chain(server: str, browser: Browser) -> None:
     say(worker, f"确认 {code}", "价格已确认")
     offer = wait_for(worker, "电子合同")
     sign = re.search(r"同意 (\d{6})", offer).group(1)  # type: ignore[union-attr]
-    assert worker.locator(".msg.bot .bubble a").last.get_attribute("href").endswith(".pdf")  # type: ignore[union-attr]
+    # The link points at the port actually served (not a fixed :8080) and carries a random token.
+    href = worker.locator(".msg.bot .bubble a").last.get_attribute("href") or ""
+    assert re.fullmatch(re.escape(server) + r"/contracts/\d+/[A-Za-z0-9_-]{22}\.pdf", href), href
+    assert worker.locator(".msg.bot .bubble a").last.inner_text() == "点这里看合同全文"
     wait_for(boss, "电子合同")
     worker.fill("#text", f"同意 {sign}")  # the answer is a notification to the other side
     worker.click("button.send")

@@ -1,0 +1,193 @@
+"""The doors in real Chromium against a real `linggong serve`: logging in by phone + SMS code
+(the SMS goes to a signature-checking 腾讯云 fake on 127.0.0.1), logging out, the kiosk forgetting
+its visitor, and links from other people shown as plain text. At 390 px (a phone) and 1366 px."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.bot.test_browser import ARTIFACTS, CHROMIUM, ROOT, _free_port
+from tests.bot.test_login import TENCENT
+from tests.fakes.tencent_sms import tencent_sms_fake
+
+pytestmark = pytest.mark.browser
+SIZES = {"phone": (390, 844), "desktop": (1366, 900)}
+
+
+@pytest.fixture
+def sms() -> Iterator[Any]:
+    """A 腾讯云 SMS fake running in its own thread and event loop (the tests here are sync)."""
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    holder: dict[str, Any] = {}
+
+    async def main() -> None:
+        holder["stop"] = asyncio.Event()
+        async with tencent_sms_fake(TENCENT["TENCENT_SMS_SECRET_ID"], TENCENT["TENCENT_SMS_SECRET_KEY"]) as fake:
+            holder["fake"] = fake
+            ready.set()
+            await holder["stop"].wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    yield holder["fake"]
+    loop.call_soon_threadsafe(holder["stop"].set)
+    thread.join(10)
+
+
+def _serve(db_url: str, env_extra: dict[str, str]) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": db_url, "LOG_LEVEL": "WARNING", **env_extra}
+    base = [sys.executable, "-m", "bot", "--config", str(ROOT / "config.yaml")]
+    proc = subprocess.Popen([*base, "serve", "--port", str(port)], env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(url + "/healthz", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("server did not start") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture
+def login_server(db_url: str, sms: Any) -> Iterator[str]:
+    yield from _serve(db_url, {"WEBCHAT_DEMO": "0", **TENCENT, "SMS_API_BASE": sms.url})
+
+
+@pytest.fixture
+def kiosk_server(db_url: str, sms: Any) -> Iterator[str]:
+    yield from _serve(db_url, {"WEBCHAT_DEMO": "0", "WEBCHAT_KIOSK": "1", **TENCENT, "SMS_API_BASE": sms.url})
+
+
+@pytest.fixture
+def demo_server(db_url: str) -> Iterator[str]:
+    yield from _serve(db_url, {"WEBCHAT_DEMO": "1"})
+
+
+@pytest.fixture
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        yield b
+        b.close()
+
+
+def _page(browser: Browser, size: str) -> Page:
+    w, h = SIZES[size]
+    page = browser.new_context(viewport={"width": w, "height": h}, locale="zh-CN").new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.errors = errors  # type: ignore[attr-defined]
+    return page
+
+
+def _wait_sent(sms: Any, n: int) -> tuple[str, str]:
+    deadline = time.monotonic() + 10
+    while len(sms.sent) < n:
+        assert time.monotonic() < deadline, "no SMS reached the fake"
+        time.sleep(0.05)
+    return sms.sent[n - 1]  # type: ignore[no-any-return]
+
+
+def _log_in(page: Page, sms: Any, phone: str) -> None:
+    n = len(sms.sent)
+    page.fill("#phone", phone)
+    page.click("#get-code")
+    expect(page.locator("#login-info")).to_contain_text("验证码已发到")
+    _, code = _wait_sent(sms, n + 1)
+    page.fill("#code", code)
+    page.click("#do-login")
+    expect(page.locator("#chat")).to_be_visible()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_phone_login_and_logout(login_server: str, sms: Any, chromium: Browser, size: str) -> None:
+    page = _page(chromium, size)
+    page.goto(login_server + "/")
+    expect(page.locator("#login")).to_be_visible()
+    expect(page.locator("#personas")).to_have_count(0)  # no persona list in login mode
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"webchat-login-{size}.png"), full_page=True)
+
+    page.fill("#phone", "12345")
+    page.click("#get-code")
+    expect(page.locator("#login-error")).to_contain_text("11 位手机号")
+    _log_in(page, sms, "13905986666")
+    expect(page.locator("#me")).to_contain_text("尾号6666")
+    page.fill("#text", "帮助")
+    page.click("button.send")
+    expect(page.locator(".msg.bot .bubble").last).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / f"webchat-logged-in-{size}.png"), full_page=True)
+
+    page.reload()  # the server remembers the session, not the page
+    expect(page.locator("#me")).to_contain_text("尾号6666")
+    page.click("#switch")  # 退出登录
+    expect(page.locator("#login")).to_be_visible()
+    page.reload()
+    expect(page.locator("#login")).to_be_visible()
+    assert page.errors == []  # type: ignore[attr-defined]  # nothing blocked by the CSP
+
+
+def test_kiosk_forgets_each_visitor(kiosk_server: str, sms: Any, chromium: Browser) -> None:
+    page = _page(chromium, "desktop")
+    page.goto(kiosk_server + "/")
+    expect(page.locator("#login h1")).to_contain_text("自助机")
+    _log_in(page, sms, "13905987777")
+    page.fill("#text", "帮助")
+    page.click("button.send")
+    expect(page.locator(".msg.bot .bubble").last).to_be_visible()
+    # The visitor walks away without 结束; the next one opens the page: nothing of the first.
+    page.goto(kiosk_server + "/")
+    expect(page.locator("#login")).to_be_visible()
+    expect(page.locator(".msg")).to_have_count(0)
+    _log_in(page, sms, "13905988888")
+    expect(page.locator("#me")).to_contain_text("尾号8888")
+    expect(page.locator("#switch")).to_have_text("结束使用")
+    page.fill("#text", "结束")
+    page.click("button.send")
+    expect(page.locator("#login")).to_be_visible()
+    expect(page.locator(".msg")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "webchat-kiosk-after.png"), full_page=True)
+
+
+def test_other_peoples_links_are_plain_text(demo_server: str, chromium: Browser) -> None:
+    a, b = _page(chromium, "phone"), _page(chromium, "phone")
+    for page, name in ((a, "发链接的"), (b, "看链接的")):
+        page.goto(demo_server + "/")
+        page.fill("#new-name", name)
+        page.click("button[data-role=worker]")
+        expect(page.locator("#me")).to_contain_text(name)
+        page.locator(".tab", has_text="夏茂镇零工群").click()
+    lure = f"合同在这 {demo_server}/contracts/1/AAAAAAAAAAAAAAAAAAAAAA.pdf 还有 https://evil.example/pay?x=1 领红包"
+    a.fill("#text", lure)
+    a.click("button.send")
+    bubble = b.locator(".msg .bubble", has_text="领红包").last
+    expect(bubble).to_be_visible()
+    assert bubble.locator("a").count() == 0  # a person's links are never made clickable
+    text = bubble.inner_text()
+    assert "https://evil.example/pay?x=1（外部网址：evil.example）" in text
+    assert "点这里看合同全文" not in text
+    b.screenshot(path=str(ARTIFACTS / "webchat-foreign-links.png"), full_page=True)

@@ -1,0 +1,229 @@
+"""Logging in to the web chat (login mode) over real HTTP: phone + SMS code through the real
+腾讯云 / 阿里云 wire protocols against signature-checking fakes on 127.0.0.1, and WeChat web
+authorisation through the fake's authorize page. A login lands in the person already known in
+chat, and only there."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+from sqlalchemy import func, select
+
+from bot.app import Services, build_app, build_services
+from bot.config import AppConfig, load_config
+from storage.db import Database
+from storage.models import Identity, LoginCode
+from tests.bot.webtools import Browser, bot_lines, recv_until
+from tests.conftest import ROOT, FakeClock
+from tests.fakes.aliyun_sms import aliyun_sms_fake
+from tests.fakes.tencent_sms import tencent_sms_fake
+from tests.fakes.wechat_oauth import wechat_oauth_fake
+
+TENCENT = {
+    "SMS_PROVIDER": "tencent",
+    "TENCENT_SMS_SECRET_ID": "AKIDtest0000000000000000000000000000",
+    "TENCENT_SMS_SECRET_KEY": "tencent-secret-key-for-tests-only",
+    "TENCENT_SMS_SDK_APP_ID": "1400000001",
+    "TENCENT_SMS_SIGN_NAME": "沙县零工",
+    "TENCENT_SMS_TEMPLATE_ID": "100001",
+}
+ALIYUN = {
+    "SMS_PROVIDER": "aliyun",
+    "ALIYUN_SMS_ACCESS_KEY_ID": "LTAItest00000000",
+    "ALIYUN_SMS_ACCESS_KEY_SECRET": "aliyun-secret-for-tests-only",
+    "ALIYUN_SMS_SIGN_NAME": "沙县零工",
+    "ALIYUN_SMS_TEMPLATE_CODE": "SMS_100001",
+}
+PHONE = "13905981234"
+
+
+def login_cfg(db_url: str, **env: str) -> AppConfig:
+    return load_config(ROOT / "config.yaml", env={"DATABASE_URL": db_url, "WEBCHAT_DEMO": "0", **env})
+
+
+@pytest.fixture
+async def tencent() -> AsyncIterator[Any]:
+    async with tencent_sms_fake(TENCENT["TENCENT_SMS_SECRET_ID"], TENCENT["TENCENT_SMS_SECRET_KEY"]) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def app_url(db_url: str, db: Database, clock: FakeClock, tencent: Any) -> AsyncIterator[tuple[str, Services]]:
+    cfg = login_cfg(db_url, **TENCENT, SMS_API_BASE=tencent.url)
+    services = build_services(cfg, db=db, clock=clock)
+    async with TestServer(build_app(services)) as srv:
+        yield str(srv.make_url("/")).rstrip("/"), services
+
+
+async def _code(browser: Browser, fake: Any, phone: str = PHONE) -> str:
+    res = await browser.post("/api/login/code", {"phone": phone})
+    assert res.status == 200, await res.text()
+    assert "****" in (await res.json())["text"]
+    sent_phone, code = fake.sent[-1]
+    assert sent_phone.endswith(phone[-11:])
+    return str(code)
+
+
+async def test_sms_login_lands_in_the_registered_person(
+    app_url: tuple[str, Services], tencent: Any, make_chat: Any
+) -> None:
+    url, services = app_url
+    # 老刘 registered earlier in chat (on the 公众号) with this phone.
+    chat = make_chat("oLiu", channel="wechat_oa", name="老刘")
+    for text in ("登记", "1", f"刘德福 {PHONE}", "泥水工", "夏茂", "1", "300"):
+        await chat.say(text)
+    async with Browser(url) as b:
+        page = await b.load()
+        assert "手机号" in page and "获取验证码" in page
+        code = await _code(b, tencent)
+        assert len(code) == 6 and code.isdigit()
+        res = await b.post("/api/login/verify", {"phone": "139 0598 1234", "code": code})
+        assert res.status == 200, await res.text()
+        persona = await res.json()
+        assert persona["name"] == "刘德福"
+        async with services.db.reader() as s:
+            ids = list(
+                (await s.execute(select(Identity.channel, Identity.user_id).where(Identity.external_id.in_(["oLiu", persona["id"]])))).all()
+            )
+        assert len({user for _c, user in ids}) == 1 and {c for c, _u in ids} == {"wechat_oa", "web"}
+        # The chat knows them: 我的资料 shows the registration made on the 公众号.
+        ws = await b.ws()
+        await ws.send_json({"type": "hello"})
+        await recv_until(ws, lambda m, _g: m["type"] == "history")
+        await ws.send_json({"type": "say", "chat": persona["id"], "text": "我的资料", "id": "x1"})
+        got = await recv_until(ws, lambda _m, g: any("刘德福" in t for t in bot_lines(g)))
+        assert any("泥水工" in t for t in bot_lines(got))
+        # the code is single-use
+        again = await b.post("/api/login/verify", {"phone": PHONE, "code": code})
+        assert again.status == 400
+
+
+async def test_codes_are_hashed_expire_and_allow_five_tries(
+    app_url: tuple[str, Services], tencent: Any, clock: FakeClock
+) -> None:
+    url, services = app_url
+    async with Browser(url) as b:
+        code = await _code(b, tencent)
+        async with services.db.reader() as s:
+            row = (await s.execute(select(LoginCode))).scalar_one()
+        assert code not in (row.code_hash, row.salt) and len(row.code_hash) == 64
+        wrong = "000000" if code != "000000" else "111111"
+        for _ in range(4):
+            res = await b.post("/api/login/verify", {"phone": PHONE, "code": wrong})
+            assert res.status == 400 and "不对" in (await res.json())["error"]
+        res = await b.post("/api/login/verify", {"phone": PHONE, "code": wrong})
+        assert res.status == 400 and "重新获取" in (await res.json())["error"]
+        # the right code after five wrong tries is void
+        res = await b.post("/api/login/verify", {"phone": PHONE, "code": code})
+        assert res.status == 400 and (await (await b.get("/api/me")).json())["persona"] is None
+
+        clock.advance(seconds=61)
+        code = await _code(b, tencent)
+        clock.advance(seconds=services.cfg.sms.code_ttl_seconds + 1)
+        res = await b.post("/api/login/verify", {"phone": PHONE, "code": code})
+        assert res.status == 400 and "过期" in (await res.json())["error"]
+
+
+async def test_codes_rate_limited_per_phone_and_per_address(
+    app_url: tuple[str, Services], tencent: Any, clock: FakeClock
+) -> None:
+    url, services = app_url
+    async with Browser(url) as b:
+        await _code(b, tencent)
+        res = await b.post("/api/login/code", {"phone": PHONE})
+        assert res.status == 429 and "秒后" in (await res.json())["error"]  # one a minute
+        sent = len(tencent.sent)
+        for _ in range(services.cfg.sms.per_phone_per_hour - 1):
+            clock.advance(seconds=61)
+            await _code(b, tencent)
+        clock.advance(seconds=61)
+        res = await b.post("/api/login/code", {"phone": PHONE})
+        assert res.status == 429
+        assert len(tencent.sent) == sent + services.cfg.sms.per_phone_per_hour - 1
+        # per client address, whatever the phone
+        clock.advance(hours=1)
+        tries = services.cfg.sms.per_ip_per_hour
+        statuses = []
+        for i in range(tries + 1):
+            res = await b.post("/api/login/verify", {"phone": f"1390598{i:04d}", "code": "123456"})
+            statuses.append(res.status)
+        assert statuses[-1] == 429 and 429 not in statuses[:tries]
+
+
+async def test_bad_phone_and_bad_bodies(app_url: tuple[str, Services], tencent: Any) -> None:
+    url, _ = app_url
+    async with Browser(url) as b:
+        for body in ({"phone": "12345"}, {"phone": 13905981234}, {"phone": None}, {}, {"phone": "139\u00000598"}):
+            res = await b.post("/api/login/code", body)
+            assert 400 <= res.status < 500, body
+        assert tencent.sent == []
+
+
+async def test_sms_provider_failures_are_clear(app_url: tuple[str, Services], tencent: Any) -> None:
+    url, _ = app_url
+    async with Browser(url) as b:
+        tencent.fail_next = "InvalidParameterValue.IncorrectPhoneNumber"
+        res = await b.post("/api/login/code", {"phone": PHONE})
+        assert res.status == 400 and "换个号码" in (await res.json())["error"]
+
+
+async def test_aliyun_sms_login(db_url: str, db: Database, clock: FakeClock) -> None:
+    async with aliyun_sms_fake(ALIYUN["ALIYUN_SMS_ACCESS_KEY_ID"], ALIYUN["ALIYUN_SMS_ACCESS_KEY_SECRET"]) as fake:
+        services = build_services(login_cfg(db_url, **ALIYUN, SMS_API_BASE=fake.url), db=db, clock=clock)
+        async with TestServer(build_app(services)) as srv, Browser(str(srv.make_url("/")).rstrip("/")) as b:
+            code = await _code(b, fake, "13800001111")
+            res = await b.post("/api/login/verify", {"phone": "13800001111", "code": code})
+            assert res.status == 200
+            assert (await res.json())["name"] == "尾号1111"  # not registered yet: a new persona
+
+
+async def test_wechat_web_authorisation_links_the_openid(
+    db_url: str, db: Database, clock: FakeClock, make_chat: Any
+) -> None:
+    chat = make_chat("oWang" + "x" * 20, channel="wechat_oa", name="王")
+    for text in ("雇主登记", "1", "王建国 13959800001", "夏茂建筑队", "夏茂"):
+        await chat.say(text)
+    async with wechat_oauth_fake("wxtestappid0000001", "oa-secret", user_openid=chat.user_id) as fake:
+        env = {
+            "WECHAT_OA_APPID": "wxtestappid0000001",
+            "WECHAT_OA_SECRET": "oa-secret",
+            "WECHAT_API_BASE": fake.url,
+            "WECHAT_OPEN_BASE": fake.url,
+        }
+        services = build_services(login_cfg(db_url, **env), db=db, clock=clock)
+        async with TestServer(build_app(services)) as srv:
+            base = str(srv.make_url("/")).rstrip("/")
+            async with Browser(base) as b:
+                page = await b.load()
+                assert "微信一键登录" in page
+                res = await b.get("/login/wechat")  # follows the fake's authorize page back to us
+                assert res.status == 200 and str(res.url).rstrip("/") == base
+                me = (await (await b.get("/api/me")).json())["persona"]
+                assert me["name"] == "王建国" and me["role"] == "employer"
+            async with Browser(base) as forger:  # a made-up state or code gets nowhere
+                res = await forger.get("/login/wechat/done?code=abc&state=xyz", allow_redirects=False)
+                assert res.status == 400
+                assert (await (await forger.get("/api/me")).json())["persona"] is None
+        async with services.db.reader() as s:
+            n = (await s.execute(select(func.count()).select_from(Identity).where(Identity.channel == "web"))).scalar()
+        assert n == 1
+
+
+async def test_no_provider_no_phone_login(db_url: str, db: Database, clock: FakeClock) -> None:
+    services = build_services(login_cfg(db_url), db=db, clock=clock)
+    async with TestServer(build_app(services)) as srv, Browser(str(srv.make_url("/")).rstrip("/")) as b:
+        page = await b.load()
+        assert "获取验证码" not in page and "不能在网页上登录" in page
+        res = await b.post("/api/login/code", {"phone": PHONE})
+        assert res.status == 503
+
+
+def test_idle_defaults() -> None:
+    cfg = load_config(ROOT / "config.yaml", env={"WEBCHAT_DEMO": "0"})
+    assert cfg.webchat.demo is False
+    assert timedelta(minutes=cfg.webchat.session_idle_minutes) >= timedelta(minutes=5)
+    assert load_config(ROOT / "config.yaml", env={}).webchat.demo is True  # the shipped file: demo
