@@ -176,7 +176,42 @@ async def _outbox(cfg: AppConfig, until_idle: bool) -> int:
     return 0
 
 
+def _schema_refusal(url: str) -> str | None:
+    """Why the database at ``url`` cannot be served (one line), or None when its schema is current."""
+    import logging
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot import cli_texts
+
+    # Importing alembic logs its plugin set-up at INFO: not for an operator's one-line answer.
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    alembic_log.setLevel(logging.WARNING)
+    try:
+        from storage.migrate import schema_status
+
+        status = schema_status(url)
+    except (SQLAlchemyError, OSError) as exc:
+        cause = getattr(exc, "orig", None) or exc
+        error = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        return cli_texts.DB_UNREACHABLE.format(error=error)
+    finally:
+        alembic_log.setLevel(level)
+    return {
+        "current": None,
+        "missing": cli_texts.SCHEMA_MISSING,
+        "behind": cli_texts.SCHEMA_BEHIND,
+        "unknown": cli_texts.SCHEMA_UNKNOWN,
+    }[status]
+
+
 def _serve(cfg: AppConfig, host: str | None, port: int | None) -> int:
+    refusal = _schema_refusal(cfg.database.url)
+    if refusal is not None:
+        print(refusal, file=sys.stderr)
+        return 2
+
     from aiohttp import web
 
     from bot.app import build_app, build_services

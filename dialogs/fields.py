@@ -16,6 +16,7 @@ from dialogs import texts
 from dialogs.base import DialogContext, State, Step, StepFn
 from matching.gazetteer import find_towns
 from matching.intents import compact, match_choice
+from matching.names import impersonation
 from matching.normalize import normalize
 from matching.phones import extract_phones, is_mobile
 from matching.taxonomy import load_taxonomy
@@ -66,7 +67,9 @@ _NAME_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z·]{1,12}")
 
 def valid_name(name: str | None) -> bool:
     """Chinese characters or letters, 1–12 of them (no emoji, digits or markup)."""
-    return bool(name) and _NAME_CHARS.fullmatch(name) is not None and name not in {"不知道", "没有"}
+    if not name:
+        return False
+    return _NAME_CHARS.fullmatch(name) is not None and name not in {"不知道", "没有"}
 
 
 def read_trades(text: str) -> list[str] | None:
@@ -125,6 +128,18 @@ def read_company(text: str) -> str | None:
     return name if 2 <= len(name) <= 30 else None
 
 
+def name_refusal(ctx: DialogContext, name: str | None) -> str | None:
+    """Why a person's name is refused (it imitates the bot or the staff), or None."""
+    word = impersonation(name or "", ctx.settings.bot_name)
+    return texts.NAME_IMPERSONATES.format(word=word) if word else None
+
+
+def company_refusal(ctx: DialogContext, company: str) -> str | None:
+    """Why a company name is refused (it imitates the bot, the platform or an office), or None."""
+    word = impersonation(company, ctx.settings.bot_name)
+    return texts.COMPANY_IMPERSONATES.format(word=word) if word else None
+
+
 # -- state builders -------------------------------------------------------------------------------
 def _const(text: str) -> Callable[[DialogContext], str]:
     return lambda _ctx: text
@@ -140,6 +155,9 @@ def contact_states(done: Done, prefix: str = "contact") -> dict[str, State]:
         c = read_contact(ctx.text)
         if c.bad_phone:
             return Step.again(texts.BAD_PHONE)
+        refusal = name_refusal(ctx, c.name)
+        if refusal is not None:
+            return Step.again(refusal)
         if c.name is not None and not valid_name(c.name):
             return Step.again(texts.BAD_NAME)
         if c.name and c.phone:
@@ -162,6 +180,9 @@ def contact_states(done: Done, prefix: str = "contact") -> dict[str, State]:
 
     async def on_name(ctx: DialogContext) -> Step:
         c = read_contact(ctx.text)
+        refusal = name_refusal(ctx, c.name)
+        if refusal is not None:
+            return Step.again(refusal)
         if not valid_name(c.name):
             return Step.again(texts.BAD_NAME)
         ctx.data["name"] = c.name
@@ -187,6 +208,23 @@ def value_state(
         return await done(ctx)
 
     return State(name, _const(ask), handle)
+
+
+def company_state(name: str, done: Done) -> State:
+    """Asks for the company (``个人`` for none) into ``data['company']``, then ``done``; a name
+    that imitates the platform or an office is refused with its reason and asked again."""
+
+    async def handle(ctx: DialogContext) -> Step:
+        company = read_company(ctx.text)
+        refusal = company_refusal(ctx, ctx.text if company is None else company)
+        if refusal is not None:
+            return Step.again(refusal)
+        if company is None:
+            return Step.again(texts.BAD_COMPANY)
+        ctx.data["company"] = company
+        return await done(ctx)
+
+    return State(name, _const(texts.ASK_COMPANY), handle)
 
 
 def goto(state: str) -> Done:
@@ -233,7 +271,10 @@ def read_extras(text: str, now: datetime) -> dict[str, object] | None:
     }
 
 
-_HOUR = re.compile(r"(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*[点:：时]\s*(半|\d{1,2}|[一二三四五]十[一二三四五六七八九]?)?")
+_HOUR = re.compile(
+    r"(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*[点:：时]\s*"
+    r"(半|\d{1,2}|[一二三四五]十[一二三四五六七八九]?)?"
+)
 
 
 def read_clock(text: str) -> str | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dialogs import texts
 from dialogs.base import DialogContext, Flow, State, Step
 from dialogs.fields import (
+    company_state,
     contact_states,
     read_availability,
     read_clock,
-    read_company,
     read_extras,
     read_min_wage,
     read_town,
@@ -159,9 +159,7 @@ FLOW = Flow(
         "e_digest": value_state(
             "e_digest", texts.ASK_DIGEST_TIME, read_clock, texts.BAD_DIGEST_TIME, "digest_time", save("digest_time")
         ),
-        "e_company": value_state(
-            "e_company", texts.ASK_COMPANY, read_company, texts.BAD_COMPANY, "company", save("company")
-        ),
+        "e_company": company_state("e_company", save("company")),
         "e_town": value_state(
             "e_town", texts.ASK_EMPLOYER_TOWN, read_town, texts.TOWNS_NOT_FOUND, "town", save("town")
         ),

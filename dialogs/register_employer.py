@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dialogs import texts
 from dialogs.base import DialogContext, Flow, Step
-from dialogs.fields import consent_state, contact_states, goto, read_company, read_town, value_state
+from dialogs.fields import company_state, consent_state, contact_states, goto, read_town, value_state
 from dialogs.views import employer_summary
 from market.people import register_employer
 from storage.repositories import UserRepository
@@ -43,9 +43,7 @@ FLOW = Flow(
     states={
         "consent": consent_state(texts.EMPLOYER_CONSENT, goto("contact")),
         **contact_states(goto("company")),
-        "company": value_state(
-            "company", texts.ASK_COMPANY, read_company, texts.BAD_COMPANY, "company", goto("town")
-        ),
+        "company": company_state("company", goto("town")),
         "town": value_state(
             "town", texts.ASK_EMPLOYER_TOWN, read_town, texts.TOWNS_NOT_FOUND, "town", finish
         ),

@@ -54,6 +54,7 @@ ASK_PHONE_ONLY = "好的，{name}。您的手机号是多少？"
 ASK_NAME_ONLY = "手机号记下了。怎么称呼您？例如：张师傅"
 BAD_PHONE = "手机号好像不对，要 11 位数字，1 开头。"
 BAD_NAME = "称呼请用 1 到 12 个字，例如：李姐、王师傅。"
+NAME_IMPERSONATES = "称呼里不能有「{word}」这样的字，免得别人当成平台或工作人员。请换一个，例如：张师傅、李姐。"
 ASK_TRADES = "您会做什么活？可以说几样，例如：泥水工、小工、保洁、搬运"
 TRADES_NOT_FOUND = "没找到这种活。请换个说法，例如：木工、电工、采茶、服务员。"
 ASK_TOWNS = "想在哪里干活？可以说几个乡镇，例如：夏茂、凤岗。哪里都行请回「全县」"
@@ -84,6 +85,7 @@ EMPLOYER_CONSENT = (
 )
 ASK_COMPANY = "单位或店名叫什么？个人招工请回「个人」"
 BAD_COMPANY = "单位名称请用 2 到 30 个字；个人招工回「个人」。"
+COMPANY_IMPERSONATES = "单位名称里不能有「{word}」这样的字，免得被当成平台或政府部门。请换一个；个人招工回「个人」。"
 ASK_EMPLOYER_TOWN = "您在哪个乡镇或街道？例如：凤岗、夏茂"
 EMPLOYER_DONE = (
     "登记好了！\n{summary}\n"

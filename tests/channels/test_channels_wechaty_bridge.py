@@ -22,6 +22,7 @@ from sqlalchemy import select
 from bot.adapters.wechaty_bridge import WechatyBridge
 from bot.adapters.wechaty_grpc import AT_SEPARATOR, WechatyAuthError
 from bot.app import build_services, utc_now
+from storage.migrate import upgrade
 from storage.models import Assignment, EmployerProfile, Order
 from tests.channels.conftest import REPO, channel_config, with_section
 
@@ -181,12 +182,14 @@ async def test_wrong_token_and_no_login_are_clean_errors(
     assert isinstance(services.channels.bridge, WechatyBridge)  # type: ignore[union-attr]
 
     not_logged_in = gateway_factory("--no-login")
+    serve_db = f"sqlite+aiosqlite:///{tmp_path}/serve.db"
+    upgrade(serve_db)  # serve refuses a database without the schema before it reaches Wechaty
 
     def run(*args: str, endpoint: str, token: str) -> subprocess.CompletedProcess:
         env = {
             **os.environ,
             "PYTHONPATH": str(REPO),
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/serve.db",
+            "DATABASE_URL": serve_db,
             "WECHATY_ENABLED": "1",
             "WECHATY_PUPPET_SERVICE_ENDPOINT": endpoint,
             "WECHATY_PUPPET_SERVICE_TOKEN": token,
