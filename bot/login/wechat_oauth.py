@@ -149,7 +149,10 @@ class WeChatWebAuth:
 
 
 def _int(value: object) -> int:
+    """WeChat's numbers (errcode, is_snapshotuser) as int; -2 for anything that is not one."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return -2
     try:
-        return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+        return int(value)
+    except ValueError:
         return -2
