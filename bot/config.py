@@ -584,11 +584,11 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
         if not isinstance(loaded, dict):
             raise ConfigError(f"配置文件 {p} 顶层必须是键值表。\nConfig file {p} must be a mapping.")
         raw = _expand_env(loaded, env)
+    _login_env(raw, env)
     if env.get("DATABASE_URL"):
         raw.setdefault("database", {})
         raw["database"] = {**raw["database"], "url": env["DATABASE_URL"]}
     _channel_env(raw, env)
-    _login_env(raw, env)
     try:
         return AppConfig.model_validate(raw)
     except ValidationError as exc:
