@@ -361,6 +361,149 @@ class SchedulerConfig(_Strict):
     """Run every job this many times more often — for demos and tests only."""
 
 
+# --- login: SMS codes and WeChat 网页授权 (secrets come from the environment) ----------------
+_BASE_URL = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$"
+
+
+class TencentSmsConfig(_Strict):
+    """腾讯云短信 (API 3.0, SendSms 2021-01-11)."""
+
+    secret_id: str = Field("", pattern=_ID, max_length=128)
+    """TENCENT_SMS_SECRET_ID: the CAM API key's SecretId."""
+    secret_key: str = Field("", max_length=128, repr=False)
+    """TENCENT_SMS_SECRET_KEY."""
+    sdk_app_id: str = Field("", pattern=r"^[0-9]*$", max_length=20)
+    """TENCENT_SMS_SDK_APP_ID: the SMS application's SdkAppId (1400…)."""
+    sign_name: str = Field("", max_length=32)
+    """TENCENT_SMS_SIGN_NAME: the approved 签名, without 【】."""
+    template_id: str = Field("", pattern=r"^[0-9]*$", max_length=20)
+    """TENCENT_SMS_TEMPLATE_ID: an approved template whose only parameter {1} is the code."""
+    region: str = Field("ap-guangzhou", pattern=r"^[a-z]+-[a-z]+(-[0-9]+)?$")
+    endpoint: str = Field("https://sms.tencentcloudapi.com", pattern=_BASE_URL)
+
+
+class AliyunSmsConfig(_Strict):
+    """阿里云短信 (dysmsapi SendSms 2017-05-25, signature V3 ACS3-HMAC-SHA256)."""
+
+    access_key_id: str = Field("", pattern=_ID, max_length=128)
+    """ALIYUN_SMS_ACCESS_KEY_ID (a RAM user's AccessKey with AliyunDysmsFullAccess)."""
+    access_key_secret: str = Field("", max_length=128, repr=False)
+    """ALIYUN_SMS_ACCESS_KEY_SECRET."""
+    sign_name: str = Field("", max_length=32)
+    """ALIYUN_SMS_SIGN_NAME: the approved 签名."""
+    template_code: str = Field("", pattern=r"^[A-Za-z0-9_]*$", max_length=64)
+    """ALIYUN_SMS_TEMPLATE_CODE: ``SMS_…``, a 验证码 template."""
+    template_param: str = Field("code", pattern=r"^[A-Za-z0-9_]+$", max_length=32)
+    """The template's variable that receives the code (``${code}``)."""
+    endpoint: str = Field("https://dysmsapi.aliyuncs.com", pattern=_BASE_URL)
+
+
+_SMS_REQUIRED: dict[str, tuple[tuple[str, str], ...]] = {
+    "tencent": (
+        ("secret_id", "TENCENT_SMS_SECRET_ID"),
+        ("secret_key", "TENCENT_SMS_SECRET_KEY"),
+        ("sdk_app_id", "TENCENT_SMS_SDK_APP_ID"),
+        ("sign_name", "TENCENT_SMS_SIGN_NAME"),
+        ("template_id", "TENCENT_SMS_TEMPLATE_ID"),
+    ),
+    "aliyun": (
+        ("access_key_id", "ALIYUN_SMS_ACCESS_KEY_ID"),
+        ("access_key_secret", "ALIYUN_SMS_ACCESS_KEY_SECRET"),
+        ("sign_name", "ALIYUN_SMS_SIGN_NAME"),
+        ("template_code", "ALIYUN_SMS_TEMPLATE_CODE"),
+    ),
+}
+
+
+class SmsConfig(_Strict):
+    """Login codes by SMS. ``none`` (default): no SMS login; ``log``: demo mode, codes are only
+    logged; ``tencent`` / ``aliyun``: real SMS, credentials from the environment."""
+
+    provider: Literal["none", "log", "tencent", "aliyun"] = "none"
+    """SMS_PROVIDER."""
+    code_ttl_seconds: int = Field(300, ge=60, le=3600)
+    max_attempts: int = Field(5, ge=1, le=20)
+    """Wrong guesses before a code is void."""
+    per_phone_per_hour: int = Field(5, ge=1, le=100)
+    per_ip_per_hour: int = Field(20, ge=1, le=10_000)
+    request_timeout_seconds: float = Field(10.0, gt=0, le=60)
+    tencent: TencentSmsConfig = TencentSmsConfig()
+    aliyun: AliyunSmsConfig = AliyunSmsConfig()
+
+    @model_validator(mode="after")
+    def _credentials_for_provider(self) -> SmsConfig:
+        required = _SMS_REQUIRED.get(self.provider, ())
+        section = getattr(self, self.provider, None)
+        missing = [f"sms.{self.provider}.{key} ({var})" for key, var in required
+                   if not getattr(section, key)]
+        if missing:
+            raise ValueError(
+                f"sms.provider is {self.provider} but these are not set: {', '.join(missing)}"
+            )
+        return self
+
+
+class WechatWebAuthConfig(_Strict):
+    """WeChat 网页授权 for the web pages, with the 公众号's AppID and AppSecret
+    (WECHAT_OA_APPID, WECHAT_OA_SECRET); on when both are there."""
+
+    appid: str = Field("", pattern=_ID, max_length=32)
+    secret: str = Field("", max_length=64, repr=False)
+    api_base: str = Field("https://api.weixin.qq.com", pattern=_BASE_URL)
+    """WECHAT_API_BASE (the code → openid exchange)."""
+    open_base: str = Field("https://open.weixin.qq.com", pattern=_BASE_URL)
+    """WECHAT_OPEN_BASE (the authorize page the browser is sent to)."""
+    scope: Literal["snsapi_base", "snsapi_userinfo"] = "snsapi_base"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.appid and self.secret)
+
+
+# environment variable → the config keys it sets (read by ``load_config``)
+LOGIN_ENV: dict[str, tuple[tuple[str, ...], ...]] = {
+    "SMS_PROVIDER": (("sms", "provider"),),
+    "TENCENT_SMS_SECRET_ID": (("sms", "tencent", "secret_id"),),
+    "TENCENT_SMS_SECRET_KEY": (("sms", "tencent", "secret_key"),),
+    "TENCENT_SMS_SDK_APP_ID": (("sms", "tencent", "sdk_app_id"),),
+    "TENCENT_SMS_SIGN_NAME": (("sms", "tencent", "sign_name"),),
+    "TENCENT_SMS_TEMPLATE_ID": (("sms", "tencent", "template_id"),),
+    "TENCENT_SMS_REGION": (("sms", "tencent", "region"),),
+    "ALIYUN_SMS_ACCESS_KEY_ID": (("sms", "aliyun", "access_key_id"),),
+    "ALIYUN_SMS_ACCESS_KEY_SECRET": (("sms", "aliyun", "access_key_secret"),),
+    "ALIYUN_SMS_SIGN_NAME": (("sms", "aliyun", "sign_name"),),
+    "ALIYUN_SMS_TEMPLATE_CODE": (("sms", "aliyun", "template_code"),),
+    "SMS_API_BASE": (("sms", "tencent", "endpoint"), ("sms", "aliyun", "endpoint")),
+    "WECHAT_OA_APPID": (("wechat_web_auth", "appid"),),
+    "WECHAT_OA_SECRET": (("wechat_web_auth", "secret"),),
+    "WECHAT_API_BASE": (("wechat_web_auth", "api_base"),),
+    "WECHAT_OPEN_BASE": (("wechat_web_auth", "open_base"),),
+}
+
+
+def _login_env(raw: dict[str, Any], env: dict[str, str]) -> None:
+    """Apply ``LOGIN_ENV`` to the loaded YAML (copies; a non-mapping section is left for the
+    validation to report)."""
+    for var, targets in LOGIN_ENV.items():
+        value = env.get(var, "").strip()
+        if not value:
+            continue
+        if var == "SMS_PROVIDER":
+            value = value.lower()
+        for *sections, key in targets:
+            node: Any = raw
+            for name in sections:
+                child = node.get(name)
+                if child is None:
+                    child = {}
+                if not isinstance(child, dict):
+                    break
+                node[name] = child = dict(child)
+                node = child
+            else:
+                node[key] = value
+
+
 class AppConfig(_Strict):
     service: ServiceConfig = ServiceConfig()
     market: MarketConfig = MarketConfig()
@@ -373,6 +516,8 @@ class AppConfig(_Strict):
     wecom: WecomConfig = WecomConfig()
     wecom_robot: WecomRobotConfig = WecomRobotConfig()
     wechaty: WechatyConfig = WechatyConfig()
+    sms: SmsConfig = SmsConfig()
+    wechat_web_auth: WechatWebAuthConfig = WechatWebAuthConfig()
 
     @property
     def public_url(self) -> str:
@@ -487,6 +632,7 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
         if not isinstance(loaded, dict):
             raise ConfigError(f"配置文件 {p} 顶层必须是键值表。\nConfig file {p} must be a mapping.")
         raw = _expand_env(loaded, env)
+    _login_env(raw, env)
     if env.get("DATABASE_URL"):
         raw.setdefault("database", {})
         raw["database"] = {**raw["database"], "url": env["DATABASE_URL"]}
