@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.login.sms import SmsError, SmsSender
+from bot.login.sms import SmsError, SmsSender, mask_phone
 from bot.login.wechat_oauth import OAuthError, WeChatWebAuth
 from bot.web import texts
 from bot.web.doors import Doors, RateLimits, Sessions
@@ -37,10 +37,6 @@ ROLES = {"worker": "找活", "employer": "招人"}
 RESEND_AFTER = timedelta(seconds=60)
 HOUR = timedelta(hours=1)
 OAUTH_STATE_COOKIE = "lg_oauth"
-
-
-def mask_phone(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:] if len(phone) == 11 else "****"
 
 
 def normalise_mobile(text: str) -> str | None:
@@ -243,7 +239,7 @@ class PersonLogin:
     async def wechat_start(self, request: web.Request) -> web.StreamResponse:
         if self.wechat is None:
             raise web.HTTPNotFound(text=texts.WECHAT_OFF)
-        state = secrets.token_urlsafe(16)
+        state = secrets.token_hex(16)
         # WeChat only redirects to the 网页授权域名: production sets market.public_url to it.
         base = self.public_url or self.doors.own_origin(request)
         url = self.wechat.authorize_url(base + "/login/wechat/done", state)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import WSMsgType
 from aiohttp.test_utils import TestServer
 
 from bot.app import Services, build_app
@@ -92,11 +93,15 @@ async def test_bad_frames_get_clear_errors(browser: Browser) -> None:
     assert "没有这个聊天" in (await recv_until(ws, lambda m, _g: True))[0]["text"]
     await ws.send_json({"type": "say", "chat": 5, "text": ["hi"], "id": None})
     assert (await recv_until(ws, lambda m, _g: True))[0]["type"] == "error"
-    await ws.send_str("[" * 100_000 + "]" * 100_000)
+    await ws.send_str("[" * 20_000 + "]" * 20_000)  # deep nesting: refused before parsing
     assert (await recv_until(ws, lambda m, _g: True))[0]["type"] == "error"
     await ws.send_str('{"type": "say", "chat": "x", "text": "\\ud800", "id": "2"}')
     assert (await recv_until(ws, lambda m, _g: True))[0]["type"] == "error"
-    await ws.close()
+    await ws.send_str("x" * 100_000)  # over the frame limit: the socket is closed, not the server
+    assert (await ws.receive()).type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING)
+    again = await browser.ws()
+    await again.send_json({"type": "hello"})
+    assert (await recv_until(again, lambda m, _g: m["type"] == "history"))[-1]["type"] == "history"
 
 
 async def test_contract_pdf_link_for_parties_only(browser: Browser, services: Services) -> None:
