@@ -89,8 +89,9 @@ def _keep(char: str) -> bool:
 
 
 def fold_name(name: str) -> str:
-    """The name as matched: NFKD (compatibility forms folded, accents split off), casefolded, traditional → simplified for the staff words, with
-    spaces, invisible characters, marks, punctuation and symbols removed."""
+    """The name as matched: NFKD (compatibility forms folded, accents split off), casefolded,
+    traditional → simplified for the staff words, with spaces, invisible characters, marks,
+    punctuation and symbols removed."""
     text = unicodedata.normalize("NFKD", name or "").casefold().translate(_TRADITIONAL)
     return "".join(c for c in text if _keep(c))
 
