@@ -125,6 +125,8 @@ def build_services(
         doors=doors,
         sms=sms_sender(cfg.sms),
         wechat=web_auth(cfg),
+        # The kiosk's QR login needs the 公众号: its API makes the code, its callback sees the scan.
+        qr_api=getattr(channels.transports.get("wechat_oa"), "api", None),
     )
     channels.attach(db, engine, clock=clock, wake_sender=sender.wake)
     return Services(cfg, db, engine, sender, hub, webchat, clock, channels=channels)

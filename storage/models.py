@@ -564,6 +564,22 @@ class LoginCode(Base):
     client: Mapped[str] = mapped_column(String(64), default="")
 
 
+class LoginTicket(Base):
+    """A kiosk's 公众号 QR login: the QR code carries ``login_<id>``; scanning it with WeChat tells
+    the 公众号 callback who is at the kiosk (``openid``); the kiosk that holds the secret (a
+    cookie, stored hashed) then logs that person in, once."""
+
+    __tablename__ = "login_tickets"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    openid: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None]
+    used_at: Mapped[datetime | None]
+
+
 class RateCounter(Base):
     """Fixed-window counters shared by every process (login tries, persona creation, …)."""
 

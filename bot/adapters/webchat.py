@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig
 from bot.login.person import ROLES, PersonLogin, new_persona_id, persona_json
+from bot.login.qr import KioskQr, QrApi
 from bot.login.sms import SmsSender
 from bot.login.wechat_oauth import WeChatWebAuth
 from bot.ratelimit import SlidingWindow
@@ -160,6 +161,7 @@ class WebChat:
         doors: Doors,
         sms: SmsSender | None = None,
         wechat: WeChatWebAuth | None = None,
+        qr_api: QrApi | None = None,
     ) -> None:
         self.cfg = cfg
         self.db = db
@@ -199,6 +201,21 @@ class WebChat:
                 kiosk=self.kiosk,
             )
         )
+        self.qr = (
+            KioskQr(
+                db=db,
+                doors=doors,
+                sessions=self.sessions,
+                limits=self.limits,
+                api=qr_api,
+                clock=clock,
+                idle=self.idle,
+                lifetime=self.lifetime,
+                per_ip_per_hour=cfg.sms.per_ip_per_hour,
+            )
+            if self.login is not None and self.kiosk and qr_api is not None
+            else None
+        )
         self.templates = Environment(
             loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=select_autoescape(["html"])
         )
@@ -219,6 +236,8 @@ class WebChat:
             ]
         if self.login is not None:
             routes += self.login.routes()
+        if self.qr is not None:
+            routes += self.qr.routes()
         return routes
 
     # -- page and session ----------------------------------------------------------------------
@@ -234,7 +253,8 @@ class WebChat:
             kiosk_idle=self.cfg.webchat.kiosk_idle_seconds,
             public_url=self.cfg.public_url,
             sms=self.login is not None and self.login.sms is not None,
-            wechat=self.login is not None and self.login.wechat is not None,
+            wechat=self.login is not None and self.login.wechat is not None and not self.kiosk,
+            qr=self.qr is not None,
         )
         response = web.Response(text=page, content_type="text/html", charset="utf-8")
         response.headers["Cache-Control"] = "no-store"

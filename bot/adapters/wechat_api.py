@@ -221,6 +221,16 @@ class OfficialAccountApi(_TokenApi):
         body = {"touser": openid, "msgtype": "text", "text": {"content": text}}
         return await self.call("/cgi-bin/message/custom/send", body, before_retry=before_retry)
 
+    async def create_qr(self, scene: str, *, expire_seconds: int) -> dict[str, Any]:
+        """A temporary QR code whose scan sends us ``scene`` as the event key (``qrscene_`` +
+        scene when the scanner subscribes); the answer's ``url`` is what the QR code encodes."""
+        body = {
+            "expire_seconds": expire_seconds,
+            "action_name": "QR_STR_SCENE",
+            "action_info": {"scene": {"scene_str": scene}},
+        }
+        return await self.call("/cgi-bin/qrcode/create", body)
+
     async def send_template(
         self,
         openid: str,

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import LoginCode, RateCounter, WebSession
+from storage.models import LoginCode, LoginTicket, RateCounter, WebSession
 
 
 class WebSessionRepository:
@@ -99,6 +99,56 @@ class LoginCodeRepository:
 
     async def purge(self, before: datetime) -> int:
         result = await self.session.execute(delete(LoginCode).where(LoginCode.expires_at < before))
+        return int(result.rowcount or 0)
+
+
+class LoginTicketRepository:
+    """Kiosk QR logins: made by the kiosk, approved by the 公众号 callback, used once."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: LoginTicket) -> LoginTicket:
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def get(self, ticket_id: str) -> LoginTicket | None:
+        return await self.session.get(LoginTicket, ticket_id)
+
+    async def approve(self, ticket_id: str, openid: str, now: datetime) -> bool:
+        """The person behind ``openid`` scanned the ticket's QR code (first scan wins)."""
+        result = await self.session.execute(
+            update(LoginTicket)
+            .where(
+                LoginTicket.id == ticket_id,
+                LoginTicket.openid.is_(None),
+                LoginTicket.used_at.is_(None),
+                LoginTicket.expires_at > now,
+            )
+            .values(openid=openid, approved_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
+    async def use(self, ticket_id: str, now: datetime) -> str | None:
+        """Spend an approved ticket once; the openid it was approved for, else None."""
+        result = await self.session.execute(
+            update(LoginTicket)
+            .where(
+                LoginTicket.id == ticket_id,
+                LoginTicket.openid.is_not(None),
+                LoginTicket.used_at.is_(None),
+                LoginTicket.expires_at > now,
+            )
+            .values(used_at=now)
+            .returning(LoginTicket.openid)
+            .execution_options(synchronize_session=False)
+        )
+        return result.scalar()
+
+    async def purge(self, before: datetime) -> int:
+        result = await self.session.execute(delete(LoginTicket).where(LoginTicket.expires_at < before))
         return int(result.rowcount or 0)
 
 

@@ -3,7 +3,9 @@
 Endpoints (as Tencent documents them; JSON answers with ``errcode``/``errmsg``):
 
 * 公众号: ``GET /cgi-bin/token``, ``POST /cgi-bin/stable_token``,
-  ``POST /cgi-bin/message/custom/send``, ``POST /cgi-bin/message/template/send``;
+  ``POST /cgi-bin/message/custom/send``, ``POST /cgi-bin/message/template/send``,
+  ``POST /cgi-bin/qrcode/create`` (temporary ``QR_STR_SCENE`` codes; ``qr_scenes`` maps each
+  answered ``url`` to its scene, so a test can "scan" what the kiosk shows);
 * 企业微信: ``GET /cgi-bin/gettoken``, ``POST /cgi-bin/message/send``;
 * group robot: ``POST /cgi-bin/webhook/send?key=…``.
 
@@ -77,6 +79,7 @@ class FakeWeChatApi:
         self.violations: list[str] = []
         self._windows: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self._client_msg_ids: set[tuple[str, str]] = set()
+        self.qr_scenes: dict[str, str] = {}  # url encoded in the QR code → scene_str
 
     # -- app ---------------------------------------------------------------------------------
     def app(self) -> web.Application:
@@ -84,6 +87,7 @@ class FakeWeChatApi:
         app.router.add_get("/cgi-bin/token", self._token)
         app.router.add_post("/cgi-bin/stable_token", self._stable_token)
         app.router.add_get("/cgi-bin/gettoken", self._gettoken)
+        app.router.add_post("/cgi-bin/qrcode/create", self._qrcode_create)
         for path in SEND_PATHS:
             app.router.add_post(path, self._send)
         return app
@@ -111,6 +115,21 @@ class FakeWeChatApi:
         if q.get("corpid") != self.corp_id or q.get("corpsecret") != self.corp_secret:
             return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
         return self._new_token()
+
+    async def _qrcode_create(self, request: web.Request) -> web.Response:
+        if request.query.get("access_token") not in self.tokens:
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        body = await request.json()
+        expire = body.get("expire_seconds")
+        scene = (body.get("action_info") or {}).get("scene", {}).get("scene_str")
+        if body.get("action_name") != "QR_STR_SCENE" or not isinstance(scene, str) or not 1 <= len(scene) <= 64:
+            return web.json_response({"errcode": 40097, "errmsg": "invalid args"})
+        if not isinstance(expire, int) or not 60 <= expire <= 2592000:
+            return web.json_response({"errcode": 40097, "errmsg": "invalid expire_seconds"})
+        ticket = "gQ" + secrets.token_urlsafe(24)
+        url = "http://weixin.qq.com/q/" + secrets.token_urlsafe(12)
+        self.qr_scenes[url] = scene
+        return web.json_response({"ticket": ticket, "expire_seconds": expire, "url": url})
 
     def _over_limit(self, api: str, to: str, now: float) -> bool:
         lim = self.limits.get(api)

@@ -108,8 +108,32 @@
     });
   }
 
+  // -- kiosk: scan the 公众号 QR code ---------------------------------------------------------
+  let qrTimer = null;
+  async function startQr() {
+    if (!$("qr-login") || state.persona) return;
+    if (qrTimer) clearTimeout(qrTimer);
+    const r = await post("/api/login/qr");
+    if (!r.ok) { $("qr-info").textContent = r.body.error || "出错了"; return; }
+    $("qr-image").src = r.body.image;
+    $("qr-info").textContent = "";
+    const ticket = r.body.ticket;
+    const until = Date.now() + r.body.expires_in * 1000;
+    const poll = async () => {
+      if (state.persona) return;
+      if (Date.now() > until) { startQr(); return; }
+      const res = await fetch("/api/login/qr/" + ticket, { credentials: "same-origin" });
+      const b = await res.json().catch(() => ({}));
+      if (res.ok && b.id) { enter(b); return; }
+      if (res.status === 410 || res.status === 404) { startQr(); return; }
+      qrTimer = setTimeout(poll, 2000);
+    };
+    qrTimer = setTimeout(poll, 2000);
+  }
+
   // -- in and out ---------------------------------------------------------------------------
   function enter(p) {
+    if (qrTimer) clearTimeout(qrTimer);
     state.persona = p;
     state.lines = {};
     state.seen = new Set();
@@ -302,6 +326,6 @@
   (async () => {
     const me = await (await fetch("/api/me", { credentials: "same-origin" })).json();
     if (me.persona) { enter(me.persona); return; }
-    if (DEMO) { show("pick"); loadPersonas(); } else { show("login"); }
+    if (DEMO) { show("pick"); loadPersonas(); } else { show("login"); startQr(); }
   })();
 })();

@@ -46,6 +46,19 @@ def upgrade() -> None:
     with op.batch_alter_table('login_codes', schema=None) as batch_op:
         batch_op.create_index('ix_login_codes_phone', ['phone', 'created_at'], unique=False)
 
+    op.create_table('login_tickets',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('secret_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', storage.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', storage.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('openid', sa.String(length=64), nullable=True),
+    sa.Column('approved_at', storage.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('used_at', storage.base.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_tickets'))
+    )
+    with op.batch_alter_table('login_tickets', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_tickets_expires_at'), ['expires_at'], unique=False)
+
     op.create_table('rate_counters',
     sa.Column('key', sa.String(length=160), nullable=False),
     sa.Column('window_start', storage.base.UTCDateTime(timezone=True), nullable=False),
@@ -100,6 +113,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('login_tickets')
     op.drop_table('web_room_members')
     with op.batch_alter_table('contracts', schema=None) as batch_op:
         batch_op.drop_column('link_token')
