@@ -108,8 +108,9 @@ async def test_ten_thousand_replayed_callbacks_have_exactly_ten_thousand_effects
         queue: asyncio.Queue[list] = asyncio.Queue()  # type: ignore[type-arg]
         for i in range(n):
             req = oa.text(f"o_replay_{i % users:04d}", "帮助", msg_id=9_000_000_000 + i)
-            # a duplicate arrives while the first is still being handled (same MsgId)
-            queue.put_nowait([req, req] if rng.random() < dup_share else [req])
+            # a duplicate arrives while the first is still being handled (same MsgId; WeChat
+            # signs every try afresh)
+            queue.put_nowait([req, req.retry()] if rng.random() < dup_share else [req])
         conn = aiohttp.TCPConnector(limit=concurrency * 2)
         async with aiohttp.ClientSession(connector=conn) as s:
 
