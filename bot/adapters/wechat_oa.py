@@ -39,7 +39,6 @@ from bot.adapters.wechat_api import (
 from bot.adapters.wechat_callback import (
     CallbackCore,
     Reject,
-    check_content_type,
     check_fresh,
     join_replies,
     parse_xml,
@@ -92,7 +91,6 @@ class OfficialAccountCallback:
         q = request.query
         try:
             ts, nonce = self._check_signature(q)
-            check_content_type(request)
             body = await read_body(request, self.cfg.max_body_bytes)
             encrypted = q.get("encrypt_type", "raw") == "aes"
             outer = parse_xml(body)

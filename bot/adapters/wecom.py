@@ -26,7 +26,6 @@ from bot.adapters.wechat_api import (
 from bot.adapters.wechat_callback import (
     CallbackCore,
     Reject,
-    check_content_type,
     check_fresh,
     join_replies,
     parse_xml,
@@ -81,7 +80,6 @@ class WeComCallback:
     async def receive(self, request: web.Request) -> web.Response:
         q = request.query
         try:
-            check_content_type(request)
             body = await read_body(request, self.cfg.max_body_bytes)
             outer = parse_xml(body)
             fields = parse_xml(self._open(q, outer.get("Encrypt", "")))

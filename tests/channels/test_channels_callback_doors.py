@@ -1,0 +1,104 @@
+"""What the 公众号 and 企业微信 callbacks let in, over real HTTP on loopback with the independent
+simulator: any Content-Type (the signature is the check), no replayed signature (shared by every
+process through the database), no plaintext once the 公众号 has its AES key (unless 兼容模式)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import Services
+from bot.config import AppConfig
+from storage.models import InboundRecord
+from tests.channels.conftest import (
+    AES_KEY,
+    CORP_ID,
+    OA_APPID,
+    OA_TOKEN,
+    channel_config,
+    running_services,
+    serving_services,
+)
+from tests.wechat_sim import OfficialAccountSim, SimRequest, WeComSim
+
+OA = "/wechat/oa"
+WECOM = "/wechat/wecom"
+ENV = {
+    "WECHAT_OA_TOKEN": OA_TOKEN,
+    "WECHAT_OA_APPID": OA_APPID,
+    "WECOM_CORP_ID": CORP_ID,
+    "WECOM_TOKEN": OA_TOKEN,
+    "WECOM_AES_KEY": AES_KEY,
+}
+
+
+async def count(services: Services, model, **where) -> int:  # type: ignore[no-untyped-def]
+    async with services.db.reader() as s:
+        stmt = select(func.count()).select_from(model)
+        for k, v in where.items():
+            stmt = stmt.where(getattr(model, k) == v)
+        return int(await s.scalar(stmt) or 0)
+
+
+@asynccontextmanager
+async def live(cfg: AppConfig, db, clock) -> AsyncIterator[tuple[Services, str, aiohttp.ClientSession]]:  # type: ignore[no-untyped-def]
+    """The real app on loopback and an HTTP client: (services, base URL, client)."""
+    async with (
+        running_services(cfg, db, clock) as services,
+        serving_services(services) as base,
+        aiohttp.ClientSession() as http,
+    ):
+        yield services, base, http
+
+
+async def post(
+    http: aiohttp.ClientSession, url: str, req: SimRequest, content_type: str | None = "text/xml"
+) -> tuple[int, bytes]:
+    """POST ``req`` with the given Content-Type header (None: no Content-Type at all)."""
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    async with http.request(
+        req.method,
+        req.url(url),
+        data=req.body,
+        headers=headers,
+        skip_auto_headers=["Content-Type"],
+    ) as r:
+        return r.status, await r.read()
+
+
+# --------------------------------------------------------------------------- Content-Type
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/x-www-form-urlencoded", None],
+    ids=["json", "form", "none"],
+)
+async def test_the_xml_body_is_read_whatever_its_content_type(
+    db_url, db, clock, content_type
+) -> None:
+    """WeChat promises no Content-Type; the signature, the size cap and defusedxml are the
+    checks. A body labelled JSON or form data, or not labelled at all, is still the message."""
+    cfg = channel_config(db_url, **ENV, WECHAT_OA_AES_KEY=AES_KEY)
+    plain = OfficialAccountSim(token=OA_TOKEN, appid=OA_APPID)
+    safe = OfficialAccountSim(
+        token=OA_TOKEN, appid=OA_APPID, encoding_aes_key=AES_KEY, safe_mode=True
+    )
+    wc = WeComSim(token=OA_TOKEN, corp_id=CORP_ID, encoding_aes_key=AES_KEY)
+    async with live(cfg, db, clock) as (services, base, http):
+        status, body = await post(http, base + OA, safe.text("o_ctype", "帮助"), content_type)
+        assert status == 200, body
+        assert "怎么用" in safe.read_reply(body)["Content"]  # type: ignore[index]
+        status, body = await post(http, base + WECOM, wc.text("ctype", "帮助"), content_type)
+        assert status == 200, body
+        assert "怎么用" in wc.read_reply(body)["Content"]  # type: ignore[index]
+        # the label changes nothing about the other checks
+        bad = plain.with_bad_signature(plain.text("o_ctype", "帮助"))
+        assert (await post(http, base + OA, bad, content_type))[0] == 403
+        junk = safe.text("o_ctype", "x").with_body(b"not xml at all")
+        assert (await post(http, base + OA, junk, content_type))[0] == 400
+        big = safe.text("o_ctype", "x").with_body(b"<xml>" + b"x" * 70_000 + b"</xml>")
+        assert (await post(http, base + OA, big, content_type))[0] == 413
+    assert await count(services, InboundRecord) == 2
