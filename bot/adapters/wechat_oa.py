@@ -3,8 +3,10 @@ transport that sends 客服消息, falling back to a template message outside th
 
 Callback (reference channels §2.2): ``GET`` echoes ``echostr`` when ``signature`` verifies;
 ``POST`` carries ``signature/timestamp/nonce`` (+ ``encrypt_type=aes&msg_signature`` in safe mode,
-decrypted with wechatpy). Everything after verification is ``CallbackCore`` (dedupe, engine,
-passive reply within the 5-second window).
+decrypted with wechatpy). With an EncodingAESKey configured only safe-mode messages are taken: a
+plaintext one is refused (403) unless ``compat_mode`` (兼容模式) allows it — in plaintext mode the
+signature covers only timestamp and nonce, not the body. Everything after verification is
+``CallbackCore`` (dedupe, engine, passive reply within the 5-second window).
 
 Transport (reference reliability §1.3), per error code:
 
@@ -68,6 +70,8 @@ class OfficialAccountCallback:
         self.cfg = cfg
         self.core = core
         self.crypto = WeChatCrypto(cfg.token, cfg.aes_key, cfg.appid) if cfg.aes_key else None
+        # With the AES key set, a plaintext message is a downgrade unless 兼容模式 allows it.
+        self.plaintext_ok = self.crypto is None or cfg.compat_mode
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get(self.cfg.path, self.verify_url), web.post(self.cfg.path, self.receive)]
@@ -91,13 +95,16 @@ class OfficialAccountCallback:
         q = request.query
         try:
             ts, nonce = self._check_signature(q)
-            body = await read_body(request, self.cfg.max_body_bytes)
             encrypted = q.get("encrypt_type", "raw") == "aes"
+            if not self.plaintext_ok and not (encrypted and q.get("msg_signature")):
+                raise Reject(403, "plaintext message refused: safe mode is configured")
+            body = await read_body(request, self.cfg.max_body_bytes)
             outer = parse_xml(body)
-            if encrypted:
-                fields = parse_xml(self._decrypt(outer.get("Encrypt", ""), q, ts, nonce))
-            else:
-                fields = outer
+            fields = (
+                parse_xml(self._decrypt(outer.get("Encrypt", ""), q, ts, nonce))
+                if encrypted
+                else outer
+            )
             incoming = self.core.incoming(fields)
         except Reject as exc:
             if exc.status >= 403:

@@ -102,3 +102,61 @@ async def test_the_xml_body_is_read_whatever_its_content_type(
         big = safe.text("o_ctype", "x").with_body(b"<xml>" + b"x" * 70_000 + b"</xml>")
         assert (await post(http, base + OA, big, content_type))[0] == 413
     assert await count(services, InboundRecord) == 2
+
+
+# --------------------------------------------------------------------------- downgrade
+async def test_with_the_aes_key_a_plaintext_message_is_refused(db_url, db, clock) -> None:
+    """In plaintext mode the signature covers timestamp and nonce only, not the body: once the
+    EncodingAESKey is configured, a plaintext message (without ``encrypt_type=aes`` and
+    ``msg_signature``) is a downgrade and is refused — the 企业微信 is always encrypted."""
+    cfg = channel_config(db_url, **ENV, WECHAT_OA_AES_KEY=AES_KEY)
+    assert cfg.wechat_oa.compat_mode is False
+    plain = OfficialAccountSim(token=OA_TOKEN, appid=OA_APPID)
+    safe = OfficialAccountSim(
+        token=OA_TOKEN, appid=OA_APPID, encoding_aes_key=AES_KEY, safe_mode=True
+    )
+    wc = WeComSim(token=OA_TOKEN, corp_id=CORP_ID, encoding_aes_key=AES_KEY)
+    async with live(cfg, db, clock) as (services, base, http):
+        status, _ = await post(http, base + OA, plain.text("o_down", "帮助"))
+        assert status == 403
+        # a safe-mode request stripped down to plaintext: the signatures still verify
+        enc = safe.text("o_down", "帮助")
+        stripped = plain.text("o_down", "帮助")
+        for params in (
+            {k: v for k, v in enc.params.items() if k not in ("encrypt_type", "msg_signature")},
+            {k: v for k, v in enc.params.items() if k != "encrypt_type"},
+            {k: v for k, v in enc.params.items() if k != "msg_signature"},
+        ):
+            req = SimRequest("POST", params, stripped.body)
+            assert (await post(http, base + OA, req))[0] == 403, params
+        # 企业微信: a plaintext body under a valid msg_signature is refused too
+        wreq = wc.text("down", "帮助")
+        assert (await post(http, base + WECOM, wreq.with_body(wreq.inner_xml.encode())))[0] in (
+            400,
+            403,
+        )
+        assert await count(services, InboundRecord) == 0
+        # the real thing still works
+        status, body = await post(http, base + OA, safe.text("o_down", "帮助"))
+        assert status == 200 and "怎么用" in safe.read_reply(body)["Content"]  # type: ignore[index]
+    assert await count(services, InboundRecord) == 1
+
+
+async def test_compat_mode_accepts_plaintext_beside_safe_mode(db_url, db, clock) -> None:
+    """兼容模式 (``WECHAT_OA_COMPAT_MODE=1``): while the MP console is switched over, plaintext
+    messages are accepted beside safe-mode ones."""
+    cfg = channel_config(db_url, **ENV, WECHAT_OA_AES_KEY=AES_KEY, WECHAT_OA_COMPAT_MODE="1")
+    assert cfg.wechat_oa.compat_mode is True
+    off = channel_config(db_url, **ENV, WECHAT_OA_AES_KEY=AES_KEY, WECHAT_OA_COMPAT_MODE="0")
+    assert off.wechat_oa.compat_mode is False
+    plain = OfficialAccountSim(token=OA_TOKEN, appid=OA_APPID)
+    safe = OfficialAccountSim(
+        token=OA_TOKEN, appid=OA_APPID, encoding_aes_key=AES_KEY, safe_mode=True
+    )
+    async with live(cfg, db, clock) as (services, base, http):
+        for sim in (plain, safe):
+            status, body = await post(http, base + OA, sim.text("o_compat", "帮助"))
+            assert status == 200 and "怎么用" in sim.read_reply(body)["Content"]  # type: ignore[index]
+        bad = safe.with_bad_signature(safe.text("o_compat", "帮助"))  # still checked
+        assert (await post(http, base + OA, bad))[0] == 403
+    assert await count(services, InboundRecord) == 2

@@ -185,7 +185,8 @@ async def test_voice_events_and_other_media(db_url, db, clock) -> None:
 
 
 async def test_hostile_xml_rejected_quickly_without_effect(db_url, db, clock) -> None:
-    cfg = channel_config(db_url, **oa_env(WECHAT_OA_AES_KEY=AES_KEY))
+    # 兼容模式, so that plaintext bodies reach the XML parser beside safe-mode ones
+    cfg = channel_config(db_url, **oa_env(WECHAT_OA_AES_KEY=AES_KEY, WECHAT_OA_COMPAT_MODE="1"))
     plain = OfficialAccountSim(token=OA_TOKEN, appid=OA_APPID)
     safe = OfficialAccountSim(
         token=OA_TOKEN, appid=OA_APPID, encoding_aes_key=AES_KEY, safe_mode=True
