@@ -126,12 +126,19 @@ class DialogEngine:
         self.locks = KeyedLocks()
 
     # -- public ----------------------------------------------------------------------------
-    async def handle(self, msg: InboundMessage, *, on_new: OnNew | None = None) -> HandleResult:
+    async def handle(
+        self, msg: InboundMessage, *, on_new: OnNew | None = None, guard: OnNew | None = None
+    ) -> HandleResult:
         """Process one inbound message exactly once. ``on_new`` runs in the same transaction
-        when the message is new (adapters use it to keep their own transcript)."""
+        when the message is new (adapters use it to keep their own transcript). ``guard`` runs
+        first in that transaction, before the message id is recorded, new message or repeat: it
+        may raise to refuse the delivery, and then nothing of it is written (the WeChat
+        callbacks spend the request's signature there)."""
         key = msg.key
         async with self.locks.hold(key):
             async with self.db.transaction(lock=("conv", *self._key_parts(key))) as session:
+                if guard is not None:
+                    await guard(session)
                 now = self.clock()
                 record_id = await InboundRepository(session).record_once(
                     channel=msg.channel,

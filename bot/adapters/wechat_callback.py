@@ -6,7 +6,11 @@ One POST, in order (reference reliability §1.2 and §7.1):
 1. body capped (``max_body_bytes``, 413) before anything else is done with it; its Content-Type
    is not looked at (WeChat promises none; the signature is the check);
 2. signature checked on the raw request (constant-time compare, timestamp freshness, 403) —
-   done by the channel class, which also decrypts (wechatpy's AES) in safe mode;
+   done by the channel class, which also decrypts (wechatpy's AES) in safe mode; a verified
+   request's signature is then *spent*: its ``replay_key`` goes into ``callback_nonces`` (shared
+   by every process) inside the message's own transaction, and the same key again within the
+   freshness window is a replay (403), whatever the body. WeChat signs each try of a message
+   afresh, so its retries are not replays: they are deduplicated by ``MsgId`` (step 4);
 3. XML parsed with defusedxml, DTDs and entities refused (400) — outer envelope and inner message;
 4. the message becomes one ``InboundMessage`` for the dialog engine, whose single transaction
    records the message id (``MsgId``; events: ``FromUserName + CreateTime + Event + EventKey``)
@@ -36,7 +40,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
@@ -52,7 +56,7 @@ from storage.base import UTCDateTime
 from storage.db import BEFORE_COMMIT, Database, before_commit
 from storage.hot import HotStatement
 from storage.models import OutboxRow
-from storage.repositories import InboundRepository, OutboxRepository
+from storage.repositories import CallbackNonceRepository, InboundRepository, OutboxRepository
 
 log = logging.getLogger("bot.wechat_callback")
 
@@ -62,6 +66,9 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9_@.\-]{1,64}$")
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _MAX_FIELD = 16 * 1024
+NONCE_KEEP_SECONDS = 24 * 3600
+"""How long a spent signature is kept when the freshness check is off (``max_clock_skew_seconds``
+0): replays are then refused for a day only."""
 
 
 _OUT = OutboxRow.__table__
@@ -142,6 +149,12 @@ def check_fresh(timestamp: str, max_skew: int) -> None:
         raise Reject(403, "bad timestamp") from None
     if max_skew and abs(time.time() - ts) > max_skew:
         raise Reject(403, "stale timestamp")
+
+
+def replay_key(timestamp: str, nonce: str, *signatures: str) -> str:
+    """The ``callback_nonces`` key of a verified request: SHA-256 (hex) of its timestamp, nonce
+    and signature(s) (``signature``, and ``msg_signature`` in safe mode / 企业微信)."""
+    return hashlib.sha256("".join((timestamp, nonce, *signatures)).encode("utf-8")).hexdigest()
 
 
 def parse_xml(body: bytes | str) -> dict[str, str]:
@@ -303,12 +316,15 @@ class CallbackCore:
         return Action("ignore")  # view, location, enter_agent, templatesendjobfinish, …
 
     # -- processing ----------------------------------------------------------------------------
-    async def process(self, inc: Incoming) -> list[str] | None:
-        """Handle one message; the texts for a passive reply, or None for ``success``."""
+    async def process(self, inc: Incoming, *, signed: str) -> list[str] | None:
+        """Handle one message; the texts for a passive reply, or None for ``success``.
+        ``signed`` is the request's ``replay_key``: a replay raises ``Reject(403)``."""
         if inc.action.kind == "ignore":
+            if not await self.spend(signed):
+                raise Reject(403, "replayed request")
             return None
         passive = _Passive()
-        work = asyncio.ensure_future(self._effect(inc, passive))
+        work = asyncio.ensure_future(self._effect(inc, passive, signed))
         try:
             done, _ = await asyncio.wait({work}, timeout=self.cfg.passive_reply_seconds)
         except asyncio.CancelledError:  # the HTTP request went away: the sender delivers
@@ -343,7 +359,9 @@ class CallbackCore:
         if task.cancelled():
             return
         exc = task.exception()
-        if exc is not None:
+        if isinstance(exc, Reject):
+            log.warning("%s: refused after answering: %s", self.channel, exc.reason)
+        elif exc is not None:
             log.error("%s: late message handling failed: %r", self.channel, exc)
         elif self.wake_sender is not None:
             self.wake_sender()
@@ -372,7 +390,41 @@ class CallbackCore:
 
         before_commit(session, claim)
 
-    async def _effect(self, inc: Incoming, passive: _Passive) -> bool:
+    # -- spent signatures ----------------------------------------------------------------------
+    def _nonce_expiry(self) -> datetime:
+        # A timestamp is accepted up to ``skew`` either side of now: its key must outlive that.
+        skew = self.cfg.max_clock_skew_seconds
+        return self.clock() + timedelta(seconds=2 * skew if skew else NONCE_KEEP_SECONDS)
+
+    async def _first_use(self, session: AsyncSession, signed: str) -> bool:
+        return await CallbackNonceRepository(session).first_use(
+            channel=self.channel, key=signed, expires_at=self._nonce_expiry()
+        )
+
+    async def _spend_or_refuse(self, session: AsyncSession, signed: str) -> None:
+        """Spend the signature inside the message's transaction; a replay refuses (403) and
+        rolls back whatever the transaction was about to do."""
+        if not await self._first_use(session, signed):
+            log.warning("%s: replayed signature refused", self.channel)
+            raise Reject(403, "replayed request")
+
+    async def spend(self, signed: str) -> bool:
+        """Spend a verified request's signature in a short transaction of its own (URL
+        verification, ignored events, requests refused after their signature verified); False
+        when it had been spent before (a replay)."""
+        async with self.db.transaction() as session:
+            return await self._first_use(session, signed)
+
+    async def spend_quietly(self, signed: str) -> None:
+        """``spend`` for a request that is refused or failed anyway: its signature cannot be used
+        again with another body. Errors are only logged (the request's answer stands)."""
+        try:
+            await self.spend(signed)
+        except Exception:
+            log.exception("%s: could not record a refused request's signature", self.channel)
+
+    # -- effect --------------------------------------------------------------------------------
+    async def _effect(self, inc: Incoming, passive: _Passive, signed: str) -> bool:
         """Record and handle the message once; True when it was a repeated delivery."""
         action = inc.action
         if action.kind == "engine":
@@ -398,9 +450,13 @@ class CallbackCore:
                     )
                 self._claim_at_commit(session, inc, passive)
 
-            result: HandleResult = await self.engine.handle(msg, on_new=on_new)
+            async def guard(session: AsyncSession) -> None:
+                await self._spend_or_refuse(session, signed)
+
+            result: HandleResult = await self.engine.handle(msg, on_new=on_new, guard=guard)
             return result.duplicate
         async with self.db.transaction() as session:
+            await self._spend_or_refuse(session, signed)
             now = self.clock()
             first = await InboundRepository(session).record_once(
                 channel=self.channel,

@@ -4,8 +4,11 @@ process through the database), no plaintext once the 公众号 has its AES key (
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 
 import aiohttp
 import pytest
@@ -13,7 +16,10 @@ from sqlalchemy import func, select
 
 from bot.app import Services
 from bot.config import AppConfig
-from storage.models import InboundRecord
+from bot.jobs import JOBS, market_job
+from storage.db import Database
+from storage.models import CallbackNonce, InboundRecord
+from storage.repositories import CallbackNonceRepository
 from tests.channels.conftest import (
     AES_KEY,
     CORP_ID,
@@ -160,3 +166,131 @@ async def test_compat_mode_accepts_plaintext_beside_safe_mode(db_url, db, clock)
         bad = safe.with_bad_signature(safe.text("o_compat", "帮助"))  # still checked
         assert (await post(http, base + OA, bad))[0] == 403
     assert await count(services, InboundRecord) == 2
+
+
+# --------------------------------------------------------------------------- replay
+def nonce_key(req: SimRequest) -> str:
+    p = req.params
+    sigs = [p[k] for k in ("signature", "msg_signature") if k in p]
+    return hashlib.sha256("".join((p["timestamp"], p["nonce"], *sigs)).encode()).hexdigest()
+
+
+async def nonces(services: Services) -> dict[tuple[str, str], datetime]:
+    async with services.db.reader() as s:
+        rows = (await s.execute(select(CallbackNonce))).scalars().all()
+    return {(r.channel, r.key): r.expires_at for r in rows}
+
+
+@pytest.mark.parametrize("safe_mode", [False, True], ids=["plaintext", "aes"])
+async def test_a_replayed_oa_signature_is_refused_whatever_the_body(
+    db_url, db, clock, safe_mode
+) -> None:
+    env = dict(ENV, WECHAT_OA_AES_KEY=AES_KEY) if safe_mode else ENV
+    cfg = channel_config(db_url, **env)
+    sim = OfficialAccountSim(
+        token=OA_TOKEN, appid=OA_APPID, encoding_aes_key=AES_KEY, safe_mode=safe_mode
+    )
+    who = "oReplay_000000000000000001"
+    async with live(cfg, db, clock) as (services, base, http):
+        first = sim.text(who, "帮助", msg_id=5001)
+        status, body = await post(http, base + OA, first)
+        assert status == 200 and "怎么用" in sim.read_reply(body)["Content"]  # type: ignore[index]
+        # the captured request again: refused, with its own body or another one
+        assert (await post(http, base + OA, first))[0] == 403
+        other = sim.text(who, "登记", msg_id=5002)
+        assert (await post(http, base + OA, first.with_body(other.body)))[0] == 403
+        # WeChat's own retry is signed afresh: not a replay, deduplicated by MsgId
+        status, body = await post(http, base + OA, first.retry())
+        assert status == 200 and "怎么用" in sim.read_reply(body)["Content"]  # type: ignore[index]
+        # two copies at once: exactly one gets through
+        twin = sim.text(who, "菜单", msg_id=5003)
+        got = await asyncio.gather(*(post(http, base + OA, twin) for _ in range(2)))
+        assert sorted(status for status, _ in got) == [200, 403]
+        # an ignored event (VIEW) is no way around it
+        view = sim.event(who, "VIEW", "http://x", create_time=1764115303)
+        assert (await post(http, base + OA, view))[0] == 200
+        assert (await post(http, base + OA, view))[0] == 403
+        # a request refused after its signature verified has spent it all the same (safe
+        # mode: its msg_signature covers the body, which is what got refused)
+        junk = sim.text(who, "x").with_body(b"not xml at all")
+        assert (await post(http, base + OA, junk))[0] == 400
+        again = sim.text(who, "找活", msg_id=5004)
+        assert (await post(http, base + OA, junk.with_body(again.body)))[0] == 403
+        # URL verification (GET) cannot be replayed either
+        verify, echo = sim.verification()
+        async with http.get(verify.url(base + OA)) as r:
+            assert (r.status, await r.text()) == (200, echo)
+        async with http.get(verify.url(base + OA)) as r:
+            assert r.status == 403
+    assert await count(services, InboundRecord) == 2  # 帮助 and 菜单, once each
+    spent = await nonces(services)
+    skew = cfg.wechat_oa.max_clock_skew_seconds
+    assert spent[("wechat_oa", nonce_key(first))] == clock() + timedelta(seconds=2 * skew)
+    # first, its retry, twin, view, verify (+ junk in plaintext mode); refusals add nothing
+    assert len(spent) == (5 if safe_mode else 6)
+
+
+async def test_a_replay_is_refused_by_every_process(db_url, db, clock) -> None:
+    """The spent signatures live in the database: a second process (here: a second app with its
+    own database engine) refuses what the first accepted."""
+    cfg = channel_config(db_url, **ENV)
+    sim = OfficialAccountSim(token=OA_TOKEN, appid=OA_APPID)
+    other_db = Database(db_url)
+    try:
+        async with (
+            live(cfg, db, clock) as (services, base, http),
+            running_services(cfg, other_db, clock) as services2,
+            serving_services(services2) as base2,
+        ):
+            req = sim.text("oTwoProcs_00000000000001", "帮助", msg_id=6001)
+            assert (await post(http, base + OA, req))[0] == 200
+            assert (await post(http, base2 + OA, req))[0] == 403
+            verify, _ = sim.verification()
+            async with http.get(verify.url(base2 + OA)) as r:
+                assert r.status == 200
+            async with http.get(verify.url(base + OA)) as r:
+                assert r.status == 403
+    finally:
+        await other_db.dispose()
+    assert await count(services, InboundRecord) == 1
+
+
+async def test_a_replayed_wecom_signature_is_refused(db_url, db, clock) -> None:
+    cfg = channel_config(db_url, **ENV)
+    wc = WeComSim(token=OA_TOKEN, corp_id=CORP_ID, encoding_aes_key=AES_KEY)
+    async with live(cfg, db, clock) as (services, base, http):
+        first = wc.text("lisi", "帮助", msg_id=7001)
+        status, body = await post(http, base + WECOM, first)
+        assert status == 200 and "怎么用" in wc.read_reply(body)["Content"]  # type: ignore[index]
+        assert (await post(http, base + WECOM, first))[0] == 403
+        status, body = await post(http, base + WECOM, first.retry())  # WeCom's retry: fine
+        assert status == 200 and "怎么用" in wc.read_reply(body)["Content"]  # type: ignore[index]
+        verify, echo = wc.verification()
+        async with http.get(verify.url(base + WECOM)) as r:
+            assert (r.status, await r.text()) == (200, echo)
+        async with http.get(verify.url(base + WECOM)) as r:
+            assert r.status == 403
+    assert await count(services, InboundRecord) == 1
+    assert ("wecom", nonce_key(first)) in await nonces(services)
+
+
+async def test_spent_signatures_are_forgotten_after_their_window(db_url, db, clock) -> None:
+    cfg = channel_config(db_url, **ENV)
+    async with running_services(cfg, db, clock) as services:
+        async with services.db.transaction() as s:
+            repo = CallbackNonceRepository(s)
+            assert await repo.first_use(channel="wechat_oa", key="a" * 64, expires_at=clock())
+            assert await repo.first_use(
+                channel="wechat_oa", key="b" * 64, expires_at=clock() + timedelta(minutes=20)
+            )
+            assert await repo.first_use(channel="wecom", key="a" * 64, expires_at=clock())
+            assert not await repo.first_use(
+                channel="wechat_oa", key="a" * 64, expires_at=clock() + timedelta(hours=1)
+            )
+        expire, every = JOBS["callbacks.nonces_expire"]
+        assert every == 600
+        await market_job(services, "callbacks.nonces_expire", expire, every)()
+        assert set(await nonces(services)) == {("wechat_oa", "b" * 64)}
+        clock.advance(minutes=21)
+        await market_job(services, "callbacks.nonces_expire", expire, every)()
+        assert await nonces(services) == {}
