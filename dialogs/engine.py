@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import texts
 from dialogs.base import DialogContext, Flow, Step
-from dialogs.events import ConversationKey, InboundMessage, OutboundMessage
+from dialogs.events import ConversationKey, InboundMessage, OutboundMessage, reply_key
 from market.digests import remember_group, touch
 from market.errors import UserFacingError
 from market.notify import discard_notifications, flush_notifications
@@ -158,7 +158,7 @@ class DialogEngine:
                 outbox = OutboxRepository(session)
                 stored = []
                 for i, reply in enumerate(result.replies):
-                    ikey = f"reply:{msg.channel}:{msg.message_id}:{i}"
+                    ikey = reply_key(msg.channel, msg.message_id, i)
                     row_id = await outbox.enqueue(
                         channel=reply.channel,
                         chat_id=reply.chat_id,

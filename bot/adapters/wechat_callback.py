@@ -26,8 +26,13 @@ One POST, in order (reference reliability §1.2 and §7.1):
    channel's fresh rows alone for ``passive_reply_seconds + 1`` s (its ``hold_seconds``) so the
    free, instant passive reply normally wins.
 
-A repeated delivery answers with the same passive text again (the rows it sent are found by their
-idempotency keys): WeChat only retries when it did not get the first answer.
+A repeated delivery answers with the same passive reply again — WeChat only retries when it did
+not get the first answer. The claim marks every row it takes with the message's key
+(``passive_note``, in the row's ``last_error``: the row's delivery note), so a retry finds exactly
+what the first answer held: its replies, the notifications the dialog wrote (the 接单
+confirmation) and older rows that rode along. If the first answer was ``success`` and the rows
+went out by 客服消息 (claimed by the sender, or already sent), the retry answers ``success`` and
+nothing is sent again; rows still queued for the person are claimed for the retry's answer.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.adapters import wechat_texts
 from bot.config import _CallbackConfig
 from dialogs.engine import DialogEngine, HandleResult
-from dialogs.events import InboundMessage
+from dialogs.events import InboundMessage, reply_key
 from storage.base import UTCDateTime
 from storage.db import BEFORE_COMMIT, Database, before_commit
 from storage.hot import HotStatement
@@ -93,14 +98,30 @@ _CLAIM = HotStatement(
             .scalar_subquery()
         ),
     )
-    .values(status="sent", sent_at=_NOW, lease_until=None)
+    .values(status="sent", sent_at=_NOW, lease_until=None, last_error=bindparam("p_note"))
     .returning(_OUT.c.id, _OUT.c.text)
 )
 _UNCLAIM = HotStatement(
     update(_OUT)
     .where(_OUT.c.id == bindparam("p_row"), _OUT.c.status == "sent")
-    .values(status="queued", sent_at=None)
+    .values(status="queued", sent_at=None, last_error="")
 )
+_ANSWERED = HotStatement(
+    select(_OUT.c.text)
+    .where(
+        _OUT.c.channel == bindparam("p_channel"),
+        _OUT.c.chat_id == bindparam("p_chat"),
+        _OUT.c.status == "sent",
+        _OUT.c.last_error == bindparam("p_note"),
+    )
+    .order_by(_OUT.c.id)
+)
+
+
+def passive_note(dedupe_key: str) -> str:
+    """What an outbox row delivered in the passive answer to a message carries (``last_error``,
+    the row's delivery note): a retry of that message answers the same rows again."""
+    return f"passive reply to {dedupe_key}"
 
 
 class Reject(Exception):
@@ -352,7 +373,7 @@ class CallbackCore:
             return passive.texts or None
         if inc.action.kind == "unsubscribe":
             return None
-        return await self.claim_passive(inc.user, inc.dedupe_key, duplicate=True)
+        return await self.claim_passive(inc.user, inc.dedupe_key)
 
     def _late_done(self, task: asyncio.Task[object]) -> None:
         self._late.discard(task)
@@ -386,7 +407,7 @@ class CallbackCore:
             if passive.state != "waiting" or inc.action.kind == "unsubscribe":
                 return
             passive.state = "claiming"
-            passive.texts = await self._claim(s, inc.user)
+            passive.texts = await self._claim(s, inc.user, inc.dedupe_key)
 
         before_commit(session, claim)
 
@@ -445,7 +466,7 @@ class CallbackCore:
                         channel=self.channel,
                         chat_id=inc.user,
                         text=wechat_texts.WELCOME.format(service=self.service_name),
-                        idempotency_key=f"welcome:{self.channel}:{inc.dedupe_key}",
+                        idempotency_key=reply_key(self.channel, inc.dedupe_key, "welcome"),
                         now=self.clock(),
                     )
                 self._claim_at_commit(session, inc, passive)
@@ -472,7 +493,7 @@ class CallbackCore:
                     channel=self.channel,
                     chat_id=inc.user,
                     text=action.text,
-                    idempotency_key=f"reply:{self.channel}:{inc.dedupe_key}:0",
+                    idempotency_key=reply_key(self.channel, inc.dedupe_key, 0),
                     now=now,
                 )
             elif action.kind == "unsubscribe":
@@ -502,14 +523,19 @@ class CallbackCore:
                 result.rowcount,
             )
 
-    async def _claim(self, session: AsyncSession, user: str) -> list[str]:
-        """Mark the person's deliverable queued rows sent (they go in this HTTP answer); their
-        texts in order. One conditional ``UPDATE … WHERE status='queued' RETURNING``: a row the
-        sender has claimed meanwhile is left to the sender."""
+    async def _claim(self, session: AsyncSession, user: str, dedupe_key: str) -> list[str]:
+        """Mark the person's deliverable queued rows sent (they go in this HTTP answer to the
+        message ``dedupe_key``, noted on each row); their texts in order. One conditional
+        ``UPDATE … WHERE status='queued' RETURNING``: a row the sender has claimed meanwhile is
+        left to the sender."""
         now = self.clock()
-        got = (
-            await _CLAIM.execute(session, {"p_channel": self.channel, "p_chat": user, "p_now": now})
-        ).rows
+        params = {
+            "p_channel": self.channel,
+            "p_chat": user,
+            "p_now": now,
+            "p_note": passive_note(dedupe_key),
+        }
+        got = (await _CLAIM.execute(session, params)).rows
         if not got:
             return []
         got.sort()
@@ -527,34 +553,19 @@ class CallbackCore:
             await _UNCLAIM.execute(session, {"p_row": row_id})
         return texts
 
-    async def claim_passive(
-        self, user: str, dedupe_key: str, *, duplicate: bool
-    ) -> list[str] | None:
-        """In a transaction of its own (a repeated delivery): rows still waiting for the person,
-        or else what the first delivery answered."""
+    async def claim_passive(self, user: str, dedupe_key: str) -> list[str] | None:
+        """A repeated delivery, in a transaction of its own: what the first answer held, or else
+        (it was ``success``) rows still waiting for the person, claimed now."""
         async with self.db.transaction() as session:
-            texts = await self._claim(session, user)
-            if not texts and duplicate:
-                texts = await self._sent_passively(session, dedupe_key)
+            texts = await self._answered(session, user, dedupe_key)
+            if not texts:
+                texts = await self._claim(session, user, dedupe_key)
         return texts or None
 
-    async def _sent_passively(self, session: AsyncSession, dedupe_key: str) -> list[str]:
-        """What the first delivery of this message answered (rows sent without an API attempt)."""
-        keys = [f"welcome:{self.channel}:{dedupe_key}"] + [
-            f"reply:{self.channel}:{dedupe_key}:{i}" for i in range(8)
-        ]
-        rows = (
-            await session.execute(
-                select(OutboxRow.text)
-                .where(
-                    OutboxRow.idempotency_key.in_(keys),
-                    OutboxRow.status == "sent",
-                    OutboxRow.attempts == 0,
-                )
-                .order_by(OutboxRow.id)
-            )
-        ).scalars()
-        return list(rows)
+    async def _answered(self, session: AsyncSession, user: str, dedupe_key: str) -> list[str]:
+        """The texts of the rows a passive answer to this message delivered, in order."""
+        params = {"p_channel": self.channel, "p_chat": user, "p_note": passive_note(dedupe_key)}
+        return [text for (text,) in (await _ANSWERED.execute(session, params)).rows]
 
 
 @dataclass
