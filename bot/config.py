@@ -185,7 +185,12 @@ class WechatOAConfig(_CallbackConfig):
     token: str = Field("", pattern=_ID, max_length=32)
     """WECHAT_OA_TOKEN: the callback Token from the MP console."""
     aes_key: str = Field("", pattern=_AES_KEY)
-    """WECHAT_OA_AES_KEY: EncodingAESKey (43 characters); empty = plaintext mode only."""
+    """WECHAT_OA_AES_KEY: EncodingAESKey (43 characters); empty = plaintext mode only. When set,
+    only safe-mode messages (``encrypt_type=aes`` + ``msg_signature``) are accepted."""
+    compat_mode: bool = False
+    """WECHAT_OA_COMPAT_MODE=1: 兼容模式 — with the AES key set, still accept plaintext messages
+    (while the MP console is switched over). Off: a plaintext message is refused (403), so a
+    captured signature cannot downgrade a safe-mode account to unauthenticated bodies."""
     appid: str = Field("", pattern=_ID, max_length=32)
     secret: str = Field("", max_length=64)
     api_base: str = "https://api.weixin.qq.com"
@@ -548,6 +553,7 @@ CHANNEL_ENV: dict[str, tuple[str, str]] = {
     "WECHAT_OA_AES_KEY": ("wechat_oa", "aes_key"),
     "WECHAT_OA_APPID": ("wechat_oa", "appid"),
     "WECHAT_OA_SECRET": ("wechat_oa", "secret"),
+    "WECHAT_OA_COMPAT_MODE": ("wechat_oa", "compat_mode"),
     "WECHAT_API_BASE": ("wechat_oa", "api_base"),
     "WECOM_CORP_ID": ("wecom", "corp_id"),
     "WECOM_TOKEN": ("wecom", "token"),

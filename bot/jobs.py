@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from market import cases, digests, orders, payments
 from storage.models import JobRun
+from storage.repositories import CallbackNonceRepository
 from storage.repositories._upsert import insert_ignore
 
 if TYPE_CHECKING:
@@ -111,6 +112,11 @@ def market_job(services: Services, name: str, fn: MarketJob, every_seconds: floa
     return run
 
 
+async def expire_callback_nonces(session: AsyncSession, _settings: Any, now: datetime) -> str:
+    """Forget the WeChat callbacks' spent signatures once past their freshness window."""
+    return f"{await CallbackNonceRepository(session).delete_expired(now)} spent signature(s) forgotten"
+
+
 JOBS: dict[str, tuple[MarketJob, float]] = {
     "market.digests": (digests.send_digests, 60),
     "market.group_digests": (digests.send_group_digests, 600),
@@ -119,6 +125,7 @@ JOBS: dict[str, tuple[MarketJob, float]] = {
     "market.arrears": (payments.check_arrears, 600),
     "market.disputes_escalate": (cases.escalate_due, 600),
     "market.orders_expire": (orders.expire_stale, 1800),
+    "callbacks.nonces_expire": (expire_callback_nonces, 600),
 }
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import texts
 from dialogs.base import DialogContext, Flow, Step
-from dialogs.events import ConversationKey, InboundMessage, OutboundMessage
+from dialogs.events import ConversationKey, InboundMessage, OutboundMessage, reply_key
 from market.digests import remember_group, touch
 from market.errors import UserFacingError
 from market.notify import discard_notifications, flush_notifications
@@ -126,12 +126,19 @@ class DialogEngine:
         self.locks = KeyedLocks()
 
     # -- public ----------------------------------------------------------------------------
-    async def handle(self, msg: InboundMessage, *, on_new: OnNew | None = None) -> HandleResult:
+    async def handle(
+        self, msg: InboundMessage, *, on_new: OnNew | None = None, guard: OnNew | None = None
+    ) -> HandleResult:
         """Process one inbound message exactly once. ``on_new`` runs in the same transaction
-        when the message is new (adapters use it to keep their own transcript)."""
+        when the message is new (adapters use it to keep their own transcript). ``guard`` runs
+        first in that transaction, before the message id is recorded, new message or repeat: it
+        may raise to refuse the delivery, and then nothing of it is written (the WeChat
+        callbacks spend the request's signature there)."""
         key = msg.key
         async with self.locks.hold(key):
             async with self.db.transaction(lock=("conv", *self._key_parts(key))) as session:
+                if guard is not None:
+                    await guard(session)
                 now = self.clock()
                 record_id = await InboundRepository(session).record_once(
                     channel=msg.channel,
@@ -151,7 +158,7 @@ class DialogEngine:
                 outbox = OutboxRepository(session)
                 stored = []
                 for i, reply in enumerate(result.replies):
-                    ikey = f"reply:{msg.channel}:{msg.message_id}:{i}"
+                    ikey = reply_key(msg.channel, msg.message_id, i)
                     row_id = await outbox.enqueue(
                         channel=reply.channel,
                         chat_id=reply.chat_id,

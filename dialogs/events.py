@@ -21,6 +21,13 @@ def clean_inbound_text(text: str) -> str:
     return _UNSAFE.sub("", _CARRIAGE.sub("\n", text))
 
 
+def reply_key(channel: str, message_id: str, part: int | str) -> str:
+    """The outbox idempotency key of one reply to an inbound message — ``part`` is its place
+    among the replies, or a name (``welcome``). Every reply key is built here, so a repeated
+    delivery can never queue a reply twice."""
+    return f"reply:{channel}:{message_id}:{part}"
+
+
 @dataclass(frozen=True, slots=True)
 class ConversationKey:
     """Who a conversation belongs to: one user in one chat on one channel."""

@@ -159,6 +159,9 @@ class OutboxRow(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_until: Mapped[datetime | None]
     last_error: Mapped[str] = mapped_column(Text, default="")
+    """The last failed attempt's error — or a delivery note: a row sent in a WeChat passive reply
+    names the message it answered (``passive reply to …``), so that message's retries answer it
+    again."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
 

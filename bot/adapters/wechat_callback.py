@@ -3,9 +3,14 @@ and the passive reply inside WeChat's 5-second window.
 
 One POST, in order (reference reliability §1.2 and §7.1):
 
-1. body capped (``max_body_bytes``, 413) before anything else is done with it;
+1. body capped (``max_body_bytes``, 413) before anything else is done with it; its Content-Type
+   is not looked at (WeChat promises none; the signature is the check);
 2. signature checked on the raw request (constant-time compare, timestamp freshness, 403) —
-   done by the channel class, which also decrypts (wechatpy's AES) in safe mode;
+   done by the channel class, which also decrypts (wechatpy's AES) in safe mode; a verified
+   request's signature is then *spent*: its ``replay_key`` goes into ``callback_nonces`` (shared
+   by every process) inside the message's own transaction, and the same key again within the
+   freshness window is a replay (403), whatever the body. WeChat signs each try of a message
+   afresh, so its retries are not replays: they are deduplicated by ``MsgId`` (step 4);
 3. XML parsed with defusedxml, DTDs and entities refused (400) — outer envelope and inner message;
 4. the message becomes one ``InboundMessage`` for the dialog engine, whose single transaction
    records the message id (``MsgId``; events: ``FromUserName + CreateTime + Event + EventKey``)
@@ -21,8 +26,13 @@ One POST, in order (reference reliability §1.2 and §7.1):
    channel's fresh rows alone for ``passive_reply_seconds + 1`` s (its ``hold_seconds``) so the
    free, instant passive reply normally wins.
 
-A repeated delivery answers with the same passive text again (the rows it sent are found by their
-idempotency keys): WeChat only retries when it did not get the first answer.
+A repeated delivery answers with the same passive reply again — WeChat only retries when it did
+not get the first answer. The claim marks every row it takes with the message's key
+(``passive_note``, in the row's ``last_error``: the row's delivery note), so a retry finds exactly
+what the first answer held: its replies, the notifications the dialog wrote (the 接单
+confirmation) and older rows that rode along. If the first answer was ``success`` and the rows
+went out by 客服消息 (claimed by the sender, or already sent), the retry answers ``success`` and
+nothing is sent again; rows still queued for the person are claimed for the retry's answer.
 """
 
 from __future__ import annotations
@@ -35,7 +45,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
@@ -46,12 +56,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.adapters import wechat_texts
 from bot.config import _CallbackConfig
 from dialogs.engine import DialogEngine, HandleResult
-from dialogs.events import InboundMessage
+from dialogs.events import InboundMessage, reply_key
 from storage.base import UTCDateTime
 from storage.db import BEFORE_COMMIT, Database, before_commit
 from storage.hot import HotStatement
 from storage.models import OutboxRow
-from storage.repositories import InboundRepository, OutboxRepository
+from storage.repositories import CallbackNonceRepository, InboundRepository, OutboxRepository
 
 log = logging.getLogger("bot.wechat_callback")
 
@@ -61,6 +71,9 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9_@.\-]{1,64}$")
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _MAX_FIELD = 16 * 1024
+NONCE_KEEP_SECONDS = 24 * 3600
+"""How long a spent signature is kept when the freshness check is off (``max_clock_skew_seconds``
+0): replays are then refused for a day only."""
 
 
 _OUT = OutboxRow.__table__
@@ -85,14 +98,30 @@ _CLAIM = HotStatement(
             .scalar_subquery()
         ),
     )
-    .values(status="sent", sent_at=_NOW, lease_until=None)
+    .values(status="sent", sent_at=_NOW, lease_until=None, last_error=bindparam("p_note"))
     .returning(_OUT.c.id, _OUT.c.text)
 )
 _UNCLAIM = HotStatement(
     update(_OUT)
     .where(_OUT.c.id == bindparam("p_row"), _OUT.c.status == "sent")
-    .values(status="queued", sent_at=None)
+    .values(status="queued", sent_at=None, last_error="")
 )
+_ANSWERED = HotStatement(
+    select(_OUT.c.text)
+    .where(
+        _OUT.c.channel == bindparam("p_channel"),
+        _OUT.c.chat_id == bindparam("p_chat"),
+        _OUT.c.status == "sent",
+        _OUT.c.last_error == bindparam("p_note"),
+    )
+    .order_by(_OUT.c.id)
+)
+
+
+def passive_note(dedupe_key: str) -> str:
+    """What an outbox row delivered in the passive answer to a message carries (``last_error``,
+    the row's delivery note): a retry of that message answers the same rows again."""
+    return f"passive reply to {dedupe_key}"
 
 
 class Reject(Exception):
@@ -125,12 +154,6 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def check_content_type(request: web.Request) -> None:
-    ctype = request.content_type or ""
-    if ctype and not (ctype.startswith("text/") or ctype.endswith("xml")):
-        raise Reject(415, "expected XML")
-
-
 def sha1_signature(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
 
@@ -147,6 +170,12 @@ def check_fresh(timestamp: str, max_skew: int) -> None:
         raise Reject(403, "bad timestamp") from None
     if max_skew and abs(time.time() - ts) > max_skew:
         raise Reject(403, "stale timestamp")
+
+
+def replay_key(timestamp: str, nonce: str, *signatures: str) -> str:
+    """The ``callback_nonces`` key of a verified request: SHA-256 (hex) of its timestamp, nonce
+    and signature(s) (``signature``, and ``msg_signature`` in safe mode / 企业微信)."""
+    return hashlib.sha256("".join((timestamp, nonce, *signatures)).encode("utf-8")).hexdigest()
 
 
 def parse_xml(body: bytes | str) -> dict[str, str]:
@@ -308,12 +337,15 @@ class CallbackCore:
         return Action("ignore")  # view, location, enter_agent, templatesendjobfinish, …
 
     # -- processing ----------------------------------------------------------------------------
-    async def process(self, inc: Incoming) -> list[str] | None:
-        """Handle one message; the texts for a passive reply, or None for ``success``."""
+    async def process(self, inc: Incoming, *, signed: str) -> list[str] | None:
+        """Handle one message; the texts for a passive reply, or None for ``success``.
+        ``signed`` is the request's ``replay_key``: a replay raises ``Reject(403)``."""
         if inc.action.kind == "ignore":
+            if not await self.spend(signed):
+                raise Reject(403, "replayed request")
             return None
         passive = _Passive()
-        work = asyncio.ensure_future(self._effect(inc, passive))
+        work = asyncio.ensure_future(self._effect(inc, passive, signed))
         try:
             done, _ = await asyncio.wait({work}, timeout=self.cfg.passive_reply_seconds)
         except asyncio.CancelledError:  # the HTTP request went away: the sender delivers
@@ -341,14 +373,16 @@ class CallbackCore:
             return passive.texts or None
         if inc.action.kind == "unsubscribe":
             return None
-        return await self.claim_passive(inc.user, inc.dedupe_key, duplicate=True)
+        return await self.claim_passive(inc.user, inc.dedupe_key)
 
     def _late_done(self, task: asyncio.Task[object]) -> None:
         self._late.discard(task)
         if task.cancelled():
             return
         exc = task.exception()
-        if exc is not None:
+        if isinstance(exc, Reject):
+            log.warning("%s: refused after answering: %s", self.channel, exc.reason)
+        elif exc is not None:
             log.error("%s: late message handling failed: %r", self.channel, exc)
         elif self.wake_sender is not None:
             self.wake_sender()
@@ -373,11 +407,45 @@ class CallbackCore:
             if passive.state != "waiting" or inc.action.kind == "unsubscribe":
                 return
             passive.state = "claiming"
-            passive.texts = await self._claim(s, inc.user)
+            passive.texts = await self._claim(s, inc.user, inc.dedupe_key)
 
         before_commit(session, claim)
 
-    async def _effect(self, inc: Incoming, passive: _Passive) -> bool:
+    # -- spent signatures ----------------------------------------------------------------------
+    def _nonce_expiry(self) -> datetime:
+        # A timestamp is accepted up to ``skew`` either side of now: its key must outlive that.
+        skew = self.cfg.max_clock_skew_seconds
+        return self.clock() + timedelta(seconds=2 * skew if skew else NONCE_KEEP_SECONDS)
+
+    async def _first_use(self, session: AsyncSession, signed: str) -> bool:
+        return await CallbackNonceRepository(session).first_use(
+            channel=self.channel, key=signed, expires_at=self._nonce_expiry()
+        )
+
+    async def _spend_or_refuse(self, session: AsyncSession, signed: str) -> None:
+        """Spend the signature inside the message's transaction; a replay refuses (403) and
+        rolls back whatever the transaction was about to do."""
+        if not await self._first_use(session, signed):
+            log.warning("%s: replayed signature refused", self.channel)
+            raise Reject(403, "replayed request")
+
+    async def spend(self, signed: str) -> bool:
+        """Spend a verified request's signature in a short transaction of its own (URL
+        verification, ignored events, requests refused after their signature verified); False
+        when it had been spent before (a replay)."""
+        async with self.db.transaction() as session:
+            return await self._first_use(session, signed)
+
+    async def spend_quietly(self, signed: str) -> None:
+        """``spend`` for a request that is refused or failed anyway: its signature cannot be used
+        again with another body. Errors are only logged (the request's answer stands)."""
+        try:
+            await self.spend(signed)
+        except Exception:
+            log.exception("%s: could not record a refused request's signature", self.channel)
+
+    # -- effect --------------------------------------------------------------------------------
+    async def _effect(self, inc: Incoming, passive: _Passive, signed: str) -> bool:
         """Record and handle the message once; True when it was a repeated delivery."""
         action = inc.action
         if action.kind == "engine":
@@ -398,14 +466,18 @@ class CallbackCore:
                         channel=self.channel,
                         chat_id=inc.user,
                         text=wechat_texts.WELCOME.format(service=self.service_name),
-                        idempotency_key=f"welcome:{self.channel}:{inc.dedupe_key}",
+                        idempotency_key=reply_key(self.channel, inc.dedupe_key, "welcome"),
                         now=self.clock(),
                     )
                 self._claim_at_commit(session, inc, passive)
 
-            result: HandleResult = await self.engine.handle(msg, on_new=on_new)
+            async def guard(session: AsyncSession) -> None:
+                await self._spend_or_refuse(session, signed)
+
+            result: HandleResult = await self.engine.handle(msg, on_new=on_new, guard=guard)
             return result.duplicate
         async with self.db.transaction() as session:
+            await self._spend_or_refuse(session, signed)
             now = self.clock()
             first = await InboundRepository(session).record_once(
                 channel=self.channel,
@@ -421,7 +493,7 @@ class CallbackCore:
                     channel=self.channel,
                     chat_id=inc.user,
                     text=action.text,
-                    idempotency_key=f"reply:{self.channel}:{inc.dedupe_key}:0",
+                    idempotency_key=reply_key(self.channel, inc.dedupe_key, 0),
                     now=now,
                 )
             elif action.kind == "unsubscribe":
@@ -451,14 +523,19 @@ class CallbackCore:
                 result.rowcount,
             )
 
-    async def _claim(self, session: AsyncSession, user: str) -> list[str]:
-        """Mark the person's deliverable queued rows sent (they go in this HTTP answer); their
-        texts in order. One conditional ``UPDATE … WHERE status='queued' RETURNING``: a row the
-        sender has claimed meanwhile is left to the sender."""
+    async def _claim(self, session: AsyncSession, user: str, dedupe_key: str) -> list[str]:
+        """Mark the person's deliverable queued rows sent (they go in this HTTP answer to the
+        message ``dedupe_key``, noted on each row); their texts in order. One conditional
+        ``UPDATE … WHERE status='queued' RETURNING``: a row the sender has claimed meanwhile is
+        left to the sender."""
         now = self.clock()
-        got = (
-            await _CLAIM.execute(session, {"p_channel": self.channel, "p_chat": user, "p_now": now})
-        ).rows
+        params = {
+            "p_channel": self.channel,
+            "p_chat": user,
+            "p_now": now,
+            "p_note": passive_note(dedupe_key),
+        }
+        got = (await _CLAIM.execute(session, params)).rows
         if not got:
             return []
         got.sort()
@@ -476,34 +553,19 @@ class CallbackCore:
             await _UNCLAIM.execute(session, {"p_row": row_id})
         return texts
 
-    async def claim_passive(
-        self, user: str, dedupe_key: str, *, duplicate: bool
-    ) -> list[str] | None:
-        """In a transaction of its own (a repeated delivery): rows still waiting for the person,
-        or else what the first delivery answered."""
+    async def claim_passive(self, user: str, dedupe_key: str) -> list[str] | None:
+        """A repeated delivery, in a transaction of its own: what the first answer held, or else
+        (it was ``success``) rows still waiting for the person, claimed now."""
         async with self.db.transaction() as session:
-            texts = await self._claim(session, user)
-            if not texts and duplicate:
-                texts = await self._sent_passively(session, dedupe_key)
+            texts = await self._answered(session, user, dedupe_key)
+            if not texts:
+                texts = await self._claim(session, user, dedupe_key)
         return texts or None
 
-    async def _sent_passively(self, session: AsyncSession, dedupe_key: str) -> list[str]:
-        """What the first delivery of this message answered (rows sent without an API attempt)."""
-        keys = [f"welcome:{self.channel}:{dedupe_key}"] + [
-            f"reply:{self.channel}:{dedupe_key}:{i}" for i in range(8)
-        ]
-        rows = (
-            await session.execute(
-                select(OutboxRow.text)
-                .where(
-                    OutboxRow.idempotency_key.in_(keys),
-                    OutboxRow.status == "sent",
-                    OutboxRow.attempts == 0,
-                )
-                .order_by(OutboxRow.id)
-            )
-        ).scalars()
-        return list(rows)
+    async def _answered(self, session: AsyncSession, user: str, dedupe_key: str) -> list[str]:
+        """The texts of the rows a passive answer to this message delivered, in order."""
+        params = {"p_channel": self.channel, "p_chat": user, "p_note": passive_note(dedupe_key)}
+        return [text for (text,) in (await _ANSWERED.execute(session, params)).rows]
 
 
 @dataclass

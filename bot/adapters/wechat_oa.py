@@ -3,8 +3,12 @@ transport that sends 客服消息, falling back to a template message outside th
 
 Callback (reference channels §2.2): ``GET`` echoes ``echostr`` when ``signature`` verifies;
 ``POST`` carries ``signature/timestamp/nonce`` (+ ``encrypt_type=aes&msg_signature`` in safe mode,
-decrypted with wechatpy). Everything after verification is ``CallbackCore`` (dedupe, engine,
-passive reply within the 5-second window).
+decrypted with wechatpy). With an EncodingAESKey configured only safe-mode messages are taken: a
+plaintext one is refused (403) unless ``compat_mode`` (兼容模式) allows it — in plaintext mode the
+signature covers only timestamp and nonce, not the body. A verified request's signature is spent
+once (``callback_nonces``): the same one again — URL verification included — is a replay (403).
+Everything after verification is ``CallbackCore`` (replay check, dedupe, engine, passive reply
+within the 5-second window).
 
 Transport (reference reliability §1.3), per error code:
 
@@ -39,11 +43,11 @@ from bot.adapters.wechat_api import (
 from bot.adapters.wechat_callback import (
     CallbackCore,
     Reject,
-    check_content_type,
     check_fresh,
     join_replies,
     parse_xml,
     read_body,
+    replay_key,
     sha1_signature,
     signature_ok,
     text_reply_xml,
@@ -69,6 +73,8 @@ class OfficialAccountCallback:
         self.cfg = cfg
         self.core = core
         self.crypto = WeChatCrypto(cfg.token, cfg.aes_key, cfg.appid) if cfg.aes_key else None
+        # With the AES key set, a plaintext message is a downgrade unless 兼容模式 allows it.
+        self.plaintext_ok = self.crypto is None or cfg.compat_mode
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get(self.cfg.path, self.verify_url), web.post(self.cfg.path, self.receive)]
@@ -82,33 +88,44 @@ class OfficialAccountCallback:
         return ts, nonce
 
     async def verify_url(self, request: web.Request) -> web.Response:
-        try:
-            self._check_signature(request.query)
-        except Reject as exc:
-            return exc.response()
-        return web.Response(text=request.query.get("echostr", ""))
-
-    async def receive(self, request: web.Request) -> web.Response:
         q = request.query
         try:
             ts, nonce = self._check_signature(q)
-            check_content_type(request)
-            body = await read_body(request, self.cfg.max_body_bytes)
+        except Reject as exc:
+            return exc.response()
+        if not await self.core.spend(replay_key(ts, nonce, q.get("signature", ""))):
+            log.warning("公众号 URL verification refused (403): replayed request")
+            return Reject(403, "replayed request").response()
+        return web.Response(text=q.get("echostr", ""))
+
+    async def receive(self, request: web.Request) -> web.Response:
+        q = request.query
+        signed: str | None = None  # the replay key, once every signature of the request verified
+        try:
+            ts, nonce = self._check_signature(q)
             encrypted = q.get("encrypt_type", "raw") == "aes"
+            if not self.plaintext_ok and not (encrypted and q.get("msg_signature")):
+                raise Reject(403, "plaintext message refused: safe mode is configured")
+            if not encrypted:
+                signed = replay_key(ts, nonce, q.get("signature", ""))
+            body = await read_body(request, self.cfg.max_body_bytes)
             outer = parse_xml(body)
             if encrypted:
-                fields = parse_xml(self._decrypt(outer.get("Encrypt", ""), q, ts, nonce))
+                encrypt = self._check_msg_signature(outer.get("Encrypt", ""), q, ts, nonce)
+                signed = replay_key(ts, nonce, q.get("signature", ""), q.get("msg_signature", ""))
+                fields = parse_xml(self._decrypt(encrypt))
             else:
                 fields = outer
             incoming = self.core.incoming(fields)
         except Reject as exc:
-            if exc.status >= 403:
-                log.warning("公众号 callback refused (%s): %s", exc.status, exc.reason)
-            return exc.response()
+            return await self._refused(exc, signed)
         try:
-            texts = await self.core.process(incoming)
+            texts = await self.core.process(incoming, signed=signed)
+        except Reject as exc:  # a replay: nothing happened
+            return await self._refused(exc, None)
         except Exception:
             log.exception("公众号 message %s could not be handled", incoming.dedupe_key)
+            await self.core.spend_quietly(signed)
             return web.Response(status=500, text="try again")
         if not texts:
             return web.Response(text="success")
@@ -120,7 +137,15 @@ class OfficialAccountCallback:
             xml = self.crypto.encrypt_message(xml, nonce, str(int(time.time())))
         return web.Response(text=xml, content_type="application/xml", charset="utf-8")
 
-    def _decrypt(self, encrypt: str, q, ts: str, nonce: str) -> str:  # type: ignore[no-untyped-def]
+    async def _refused(self, exc: Reject, signed: str | None) -> web.Response:
+        """Answer a refusal; a request whose signatures verified has spent them all the same."""
+        if exc.status >= 403:
+            log.warning("公众号 callback refused (%s): %s", exc.status, exc.reason)
+        if signed is not None:
+            await self.core.spend_quietly(signed)
+        return exc.response()
+
+    def _check_msg_signature(self, encrypt: str, q, ts: str, nonce: str) -> str:  # type: ignore[no-untyped-def]
         if self.crypto is None:
             raise Reject(400, "safe mode message but no EncodingAESKey configured")
         if not encrypt:
@@ -128,6 +153,10 @@ class OfficialAccountCallback:
         expected = sha1_signature(self.cfg.token, ts, nonce, encrypt)
         if not signature_ok(expected, q.get("msg_signature", "")):
             raise Reject(403, "bad msg_signature")
+        return encrypt
+
+    def _decrypt(self, encrypt: str) -> str:
+        assert self.crypto is not None
         try:
             return PrpCrypto(self.crypto.key).decrypt(encrypt, self.cfg.appid)
         except Exception:  # bad base64/padding/layout or another appid

@@ -1,6 +1,7 @@
 """企业微信: the self-built-app callback (same crypto family as the 公众号's safe mode, always
-encrypted, receive id = corpid), the app-message transport, and the group-robot webhook transport
-that posts digests into 客户群 at no more than 20 messages a minute per robot.
+encrypted, receive id = corpid; a verified request's signature is spent once, so a replay — URL
+verification included — is refused, 403), the app-message transport, and the group-robot
+webhook transport that posts digests into 客户群 at no more than 20 messages a minute per robot.
 
 Channels: ``wecom`` (chat id = the member's userid) and ``wecom_robot`` (chat id = the robot's name
 from ``wecom_robot.robots``; the webhook key never enters the database).
@@ -26,11 +27,11 @@ from bot.adapters.wechat_api import (
 from bot.adapters.wechat_callback import (
     CallbackCore,
     Reject,
-    check_content_type,
     check_fresh,
     join_replies,
     parse_xml,
     read_body,
+    replay_key,
     sha1_signature,
     signature_ok,
     text_reply_xml,
@@ -58,7 +59,8 @@ class WeComCallback:
     def routes(self) -> list[web.RouteDef]:
         return [web.get(self.cfg.path, self.verify_url), web.post(self.cfg.path, self.receive)]
 
-    def _open(self, q, encrypted: str) -> str:  # type: ignore[no-untyped-def]
+    def _verify(self, q, encrypted: str) -> str:  # type: ignore[no-untyped-def]
+        """Check ``msg_signature`` and freshness; the request's replay key."""
         ts, nonce = q.get("timestamp", ""), q.get("nonce", "")
         if not encrypted:
             raise Reject(400, "no Encrypt")
@@ -66,34 +68,45 @@ class WeComCallback:
         if not signature_ok(expected, q.get("msg_signature", "")):
             raise Reject(403, "bad msg_signature")
         check_fresh(ts, self.cfg.max_clock_skew_seconds)
+        return replay_key(ts, nonce, q.get("msg_signature", ""))
+
+    def _decrypt(self, encrypted: str) -> str:
         try:
             return PrpCrypto(self.crypto.key).decrypt(encrypted, self.cfg.corp_id)
         except Exception:  # bad base64/padding/layout or another corp id
             raise Reject(400, "cannot decrypt") from None
 
     async def verify_url(self, request: web.Request) -> web.Response:
+        echostr = request.query.get("echostr", "")
         try:
-            echo = self._open(request.query, request.query.get("echostr", ""))
+            signed = self._verify(request.query, echostr)
+            echo = self._decrypt(echostr)
         except Reject as exc:
             return exc.response()
+        if not await self.core.spend(signed):
+            log.warning("企业微信 URL verification refused (403): replayed request")
+            return Reject(403, "replayed request").response()
         return web.Response(text=echo)
 
     async def receive(self, request: web.Request) -> web.Response:
         q = request.query
+        signed: str | None = None  # the replay key, once msg_signature verified
         try:
-            check_content_type(request)
             body = await read_body(request, self.cfg.max_body_bytes)
             outer = parse_xml(body)
-            fields = parse_xml(self._open(q, outer.get("Encrypt", "")))
+            encrypted = outer.get("Encrypt", "")
+            signed = self._verify(q, encrypted)
+            fields = parse_xml(self._decrypt(encrypted))
             incoming = self.core.incoming(fields)
         except Reject as exc:
-            if exc.status >= 403:
-                log.warning("企业微信 callback refused (%s): %s", exc.status, exc.reason)
-            return exc.response()
+            return await self._refused(exc, signed)
         try:
-            texts = await self.core.process(incoming)
+            texts = await self.core.process(incoming, signed=signed)
+        except Reject as exc:  # a replay: nothing happened
+            return await self._refused(exc, None)
         except Exception:
             log.exception("企业微信 message %s could not be handled", incoming.dedupe_key)
+            await self.core.spend_quietly(signed)
             return web.Response(status=500, text="try again")
         if not texts:
             return web.Response(text="")  # WeCom: HTTP 200 with an empty body means "received"
@@ -102,6 +115,14 @@ class WeComCallback:
         )
         enc = self.crypto.encrypt_message(xml, q.get("nonce", ""), str(int(time.time())))
         return web.Response(text=enc, content_type="application/xml", charset="utf-8")
+
+    async def _refused(self, exc: Reject, signed: str | None) -> web.Response:
+        """Answer a refusal; a request whose signature verified has spent it all the same."""
+        if exc.status >= 403:
+            log.warning("企业微信 callback refused (%s): %s", exc.status, exc.reason)
+        if signed is not None:
+            await self.core.spend_quietly(signed)
+        return exc.response()
 
 
 def _classify(exc: WeChatApiError, pause: Pause, pause_seconds: float, what: str) -> DeliveryError:

@@ -309,6 +309,36 @@ def test_simulated_requests_are_well_formed():
     assert xmlmsg.parse_xml(r2.body)["Event"] == "subscribe"
 
 
+
+@pytest.mark.parametrize("kind", ["plaintext", "aes", "wecom"])
+def test_a_retry_is_the_same_message_signed_afresh(kind):
+    """WeChat's retry of a message carries the same XML (same MsgId) under a new timestamp, nonce
+    and signature — so a server refusing replayed signatures still sees, and dedupes, retries."""
+    if kind == "wecom":
+        sim = WeComSim(token=TOKEN, corp_id=CORP, encoding_aes_key=KEY)
+        req = sim.text("zhangsan", "帮助", msg_id=42, timestamp=1700000000)
+        sig = "msg_signature"
+    else:
+        sim = OfficialAccountSim(
+            token=TOKEN, appid=APPID, encoding_aes_key=KEY, safe_mode=kind == "aes"
+        )
+        req = sim.text("o_1", "帮助", msg_id=42, timestamp=1700000000)
+        sig = "msg_signature" if kind == "aes" else "signature"
+    again = req.retry()
+    assert again.inner_xml == req.inner_xml and "<MsgId>42</MsgId>" in (again.inner_xml or "")
+    assert again.params["timestamp"] != req.params["timestamp"]
+    assert again.params["nonce"] != req.params["nonce"]
+    assert again.params[sig] != req.params[sig]
+    assert again.retry().params[sig] not in (req.params[sig], again.params[sig])
+    p = again.params
+    if kind == "plaintext":
+        assert p["signature"] == crypto.plain_signature(TOKEN, p["timestamp"], p["nonce"])
+    else:
+        enc = xmlmsg.parse_xml(again.body)["Encrypt"]
+        assert p["msg_signature"] == crypto.msg_signature(TOKEN, p["timestamp"], p["nonce"], enc)
+        receive_id = CORP if kind == "wecom" else APPID
+        assert crypto.decrypt(KEY, enc, receive_id) == req.inner_xml
+
 # --------------------------------------------------------------------- hostile XML
 
 

@@ -1,5 +1,5 @@
 """The simulator driving the real app's callbacks end to end on loopback: one deployment with the
-公众号 (plaintext and safe mode) and 企业微信 switched on, WeChat's retry rule against a slow
+公众号 (plaintext and safe mode: 兼容模式) and 企业微信 switched on, WeChat's retry rule against a slow
 message, and 10,000 replayed callbacks with 20 % concurrent duplicates → exactly 10,000 effects."""
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ ENV = {
     "WECHAT_OA_TOKEN": OA_TOKEN,
     "WECHAT_OA_APPID": OA_APPID,
     "WECHAT_OA_AES_KEY": AES_KEY,
+    "WECHAT_OA_COMPAT_MODE": "1",  # plaintext and safe-mode messages on one 公众号
     "WECOM_CORP_ID": CORP_ID,
     "WECOM_TOKEN": OA_TOKEN,
     "WECOM_AES_KEY": AES_KEY,
@@ -108,8 +109,9 @@ async def test_ten_thousand_replayed_callbacks_have_exactly_ten_thousand_effects
         queue: asyncio.Queue[list] = asyncio.Queue()  # type: ignore[type-arg]
         for i in range(n):
             req = oa.text(f"o_replay_{i % users:04d}", "帮助", msg_id=9_000_000_000 + i)
-            # a duplicate arrives while the first is still being handled (same MsgId)
-            queue.put_nowait([req, req] if rng.random() < dup_share else [req])
+            # a duplicate arrives while the first is still being handled (same MsgId; WeChat
+            # signs every try afresh)
+            queue.put_nowait([req, req.retry()] if rng.random() < dup_share else [req])
         conn = aiohttp.TCPConnector(limit=concurrency * 2)
         async with aiohttp.ClientSession(connector=conn) as s:
 

@@ -18,6 +18,7 @@ import dataclasses
 import io
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -37,6 +38,9 @@ class SimRequest:
     body: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
     inner_xml: str | None = None  # the plaintext message (before encryption), if any
+    resign: Callable[[], SimRequest] | None = field(default=None, compare=False, repr=False)
+    """The same message signed afresh (new timestamp, nonce and signatures), as WeChat sends a
+    retry; tampering applied with ``with_params`` / ``with_body`` is not carried over."""
 
     def url(self, base_url: str) -> str:
         sep = "&" if "?" in base_url else "?"
@@ -47,6 +51,15 @@ class SimRequest:
 
     def with_body(self, body: bytes) -> SimRequest:
         return dataclasses.replace(self, body=body)
+
+    def with_headers(self, headers: dict[str, str]) -> SimRequest:
+        return dataclasses.replace(self, headers=dict(headers))
+
+    def retry(self) -> SimRequest:
+        """WeChat's next try of this message: same XML, fresh timestamp/nonce/signature."""
+        if self.resign is None:
+            raise ValueError("this request cannot be signed again")
+        return self.resign()
 
 
 def _nonce() -> str:
@@ -120,14 +133,20 @@ class OfficialAccountSim:
             "nonce": nn,
             "openid": openid,
         }
+
+        def resign() -> SimRequest:
+            return self.message(inner_xml, openid)
+
         if not self.safe_mode:
-            return SimRequest("POST", params, inner_xml.encode(), dict(XML_HEADERS), inner_xml)
+            return SimRequest(
+                "POST", params, inner_xml.encode(), dict(XML_HEADERS), inner_xml, resign
+            )
         assert self.encoding_aes_key
         enc = crypto.encrypt(self.encoding_aes_key, self.appid, inner_xml, random16=random16)
         params["encrypt_type"] = "aes"
         params["msg_signature"] = crypto.msg_signature(self.token, ts, nn, enc)
         body = xmlmsg.oa_encrypted_envelope(self.account_id, enc).encode()
-        return SimRequest("POST", params, body, dict(XML_HEADERS), inner_xml)
+        return SimRequest("POST", params, body, dict(XML_HEADERS), inner_xml, resign)
 
     def text(self, openid: str, content: str, **kw) -> SimRequest:
         msg_kw = {k: kw.pop(k) for k in ("msg_id", "create_time") if k in kw}
@@ -213,7 +232,9 @@ class WeComSim:
             "nonce": nn,
         }
         body = xmlmsg.wecom_encrypted_envelope(self.corp_id, enc, self.agent_id).encode()
-        return SimRequest("POST", params, body, dict(XML_HEADERS), inner_xml)
+        return SimRequest(
+            "POST", params, body, dict(XML_HEADERS), inner_xml, lambda: self.message(inner_xml)
+        )
 
     def text(self, user_id: str, content: str, **kw) -> SimRequest:
         msg_kw = {k: kw.pop(k) for k in ("msg_id", "create_time") if k in kw}
@@ -305,16 +326,25 @@ async def deliver_with_retries(
     *,
     attempts: int = 3,
     timeout: float = 5.0,
+    lost_answers: int = 0,
 ) -> list[SimResponse | None]:
     """WeChat's retry rule: no answer within ``timeout`` -> drop and resend, ``attempts`` in total.
+    Every retry is signed afresh (new timestamp, nonce and signature; same XML, same MsgId), as
+    WeChat does. ``lost_answers``: the answers to the first tries are lost on the way back (the
+    callback did answer; WeChat never got it), so WeChat tries again.
 
-    Returns one entry per attempt made (None = timed out); stops at the first answer.
+    Returns one entry per attempt made (None = timed out or lost); stops at the first answer.
     """
     out: list[SimResponse | None] = []
-    for _ in range(attempts):
+    for i in range(attempts):
+        if i:
+            req = req.retry()
         try:
             resp = await deliver(session, base_url, req, timeout=timeout)
         except TimeoutError:
+            out.append(None)
+            continue
+        if i < lost_answers:
             out.append(None)
             continue
         out.append(resp)
