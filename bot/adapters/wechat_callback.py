@@ -55,6 +55,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.adapters import wechat_texts
 from bot.config import _CallbackConfig
+from bot.login.qr import approve_scan, ticket_of_scene
 from dialogs.engine import DialogEngine, HandleResult
 from dialogs.events import InboundMessage, reply_key
 from storage.base import UTCDateTime
@@ -233,7 +234,7 @@ def _short(key: str) -> str:
 class Action:
     """What one callback means for us."""
 
-    kind: str  # "engine" | "reply" | "unsubscribe" | "ignore"
+    kind: str  # "engine" | "reply" | "kiosk_login" | "unsubscribe" | "ignore"
     text: str = ""
     welcome: bool = False
 
@@ -316,6 +317,10 @@ class CallbackCore:
         )
 
     def _event_action(self, event: str, key: str, f: dict[str, str]) -> Action:
+        if event in ("subscribe", "scan"):
+            ticket = ticket_of_scene(key)  # the QR code on a service-hall kiosk's screen
+            if ticket is not None:
+                return Action("kiosk_login", ticket, welcome=event == "subscribe")
         if event == "subscribe":
             scene = key.removeprefix("qrscene_") if key.startswith("qrscene_") else ""
             return Action(
@@ -496,6 +501,18 @@ class CallbackCore:
                     idempotency_key=reply_key(self.channel, inc.dedupe_key, 0),
                     now=now,
                 )
+            elif action.kind == "kiosk_login":
+                approved = await approve_scan(session, action.text, inc.user, now)
+                lines = [wechat_texts.WELCOME.format(service=self.service_name)] if action.welcome else []
+                lines.append(wechat_texts.KIOSK_LOGIN_OK if approved else wechat_texts.KIOSK_LOGIN_EXPIRED)
+                for i, line in enumerate(lines):
+                    await OutboxRepository(session).enqueue(
+                        channel=self.channel,
+                        chat_id=inc.user,
+                        text=line,
+                        idempotency_key=reply_key(self.channel, inc.dedupe_key, i),
+                        now=now,
+                    )
             elif action.kind == "unsubscribe":
                 await self._drop_pending(session, inc.user)
             self._claim_at_commit(session, inc, passive)
