@@ -15,7 +15,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,6 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from market import cases, digests, orders, payments
 from storage.models import JobRun
 from storage.repositories import CallbackNonceRepository
+from storage.repositories.doors import (
+    LoginCodeRepository,
+    LoginTicketRepository,
+    RateCounterRepository,
+    WebSessionRepository,
+)
 from storage.repositories._upsert import insert_ignore
 
 if TYPE_CHECKING:
@@ -117,6 +123,19 @@ async def expire_callback_nonces(session: AsyncSession, _settings: Any, now: dat
     return f"{await CallbackNonceRepository(session).delete_expired(now)} spent signature(s) forgotten"
 
 
+async def purge_doors(session: AsyncSession, _settings: Any, now: datetime) -> str:
+    """Delete what the doors no longer need: sessions, SMS codes and kiosk tickets that ended more
+    than a day ago (kept that long for questions about a login), and old rate counters."""
+    before = now - timedelta(days=1)
+    counts = (
+        await WebSessionRepository(session).purge(before),
+        await LoginCodeRepository(session).purge(before),
+        await LoginTicketRepository(session).purge(before),
+        await RateCounterRepository(session).purge(now),
+    )
+    return "{} session(s), {} code(s), {} kiosk ticket(s), {} counter(s) deleted".format(*counts)
+
+
 JOBS: dict[str, tuple[MarketJob, float]] = {
     "market.digests": (digests.send_digests, 60),
     "market.group_digests": (digests.send_group_digests, 600),
@@ -126,6 +145,7 @@ JOBS: dict[str, tuple[MarketJob, float]] = {
     "market.disputes_escalate": (cases.escalate_due, 600),
     "market.orders_expire": (orders.expire_stale, 1800),
     "callbacks.nonces_expire": (expire_callback_nonces, 600),
+    "doors.purge": (purge_doors, 3600),
 }
 
 

@@ -285,3 +285,25 @@ async def test_kiosk_forgets_the_previous_visitor(kiosk: tuple[str, Services], c
 async def test_kiosk_idle_is_short_even_if_session_idle_is_long(kiosk: tuple[str, Services]) -> None:
     _, services = kiosk
     assert services.webchat.idle == timedelta(seconds=services.cfg.webchat.kiosk_idle_seconds)
+
+
+async def test_ended_sessions_and_old_counters_are_purged(demo: tuple[str, Services], clock: FakeClock) -> None:
+    from sqlalchemy import func, select
+
+    from bot.jobs import purge_doors
+    from storage.models import RateCounter, WebSession
+
+    url, services = demo
+    async with Browser(url) as b:
+        await b.persona("老何")
+        await b.post("/api/logout")
+        await b.persona("老贺")  # still logged in
+    clock.advance(days=2)
+    async with services.db.transaction() as s:
+        said = await purge_doors(s, None, clock.now - timedelta(days=2, seconds=-1))
+        assert said.startswith("0 session(s)")  # the logout is less than a day old
+        said = await purge_doors(s, None, clock.now)
+    assert said.startswith("1 session(s)"), said
+    async with services.db.reader() as s:
+        assert await s.scalar(select(func.count()).select_from(WebSession)) == 1
+        assert await s.scalar(select(func.count()).select_from(RateCounter)) == 0
