@@ -43,7 +43,7 @@ from bot.login.sms import SmsSender
 from bot.login.wechat_oauth import WeChatWebAuth
 from bot.ratelimit import SlidingWindow
 from bot.web import texts
-from bot.web.doors import CSRF_KEY, Doors, RateLimits, Sessions
+from bot.web.doors import CSRF_KEY, Doors, LoginGate, RateLimits, Sessions
 from bot.web.jsonbody import BadInput, field_str, json_error, parse_json_object, read_json_object
 from matching.names import impersonation
 from dialogs.engine import DialogEngine
@@ -179,43 +179,33 @@ class WebChat:
         self.idle = timedelta(seconds=w.kiosk_idle_seconds) if w.kiosk else timedelta(minutes=w.session_idle_minutes)
         self.lifetime = timedelta(hours=8) if w.kiosk else timedelta(days=w.session_max_days)
         self.per_person = SlidingWindow(w.messages_per_minute, 60.0)
+        self.gate = LoginGate(
+            db=db,
+            doors=doors,
+            sessions=self.sessions,
+            limits=self.limits,
+            clock=clock,
+            idle=self.idle,
+            lifetime=self.lifetime,
+            kiosk=self.kiosk,
+            per_ip_per_hour=cfg.sms.per_ip_per_hour,
+        )
         self.login = (
             None
             if self.demo
             else PersonLogin(
-                db=db,
-                doors=doors,
-                sessions=self.sessions,
-                limits=self.limits,
+                self.gate,
                 sms=sms,
                 wechat=wechat,
-                clock=clock,
                 public_url=cfg.market.public_url,
                 hotline=cfg.service.hotline,
                 code_ttl=timedelta(seconds=cfg.sms.code_ttl_seconds),
                 max_attempts=cfg.sms.max_attempts,
                 per_phone_per_hour=cfg.sms.per_phone_per_hour,
-                per_ip_per_hour=cfg.sms.per_ip_per_hour,
-                idle=self.idle,
-                lifetime=self.lifetime,
-                kiosk=self.kiosk,
             )
         )
-        self.qr = (
-            KioskQr(
-                db=db,
-                doors=doors,
-                sessions=self.sessions,
-                limits=self.limits,
-                api=qr_api,
-                clock=clock,
-                idle=self.idle,
-                lifetime=self.lifetime,
-                per_ip_per_hour=cfg.sms.per_ip_per_hour,
-            )
-            if self.login is not None and self.kiosk and qr_api is not None
-            else None
-        )
+        # The kiosk's QR login needs the 公众号 (its API draws the code, its callback sees the scan).
+        self.qr = KioskQr(self.gate, qr_api) if self.login is not None and self.kiosk and qr_api else None
         self.templates = Environment(
             loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=select_autoescape(["html"])
         )
@@ -292,9 +282,7 @@ class WebChat:
                 repo = WebChatRepository(session)
                 for room in self.rooms:
                     await repo.join_room(room, persona.id, self.clock())
-        await self.sessions.start(
-            request, response, persona.id, idle=self.idle, lifetime=self.lifetime, kiosk=self.kiosk
-        )
+        await self.gate.log_in(request, response, persona.id)
 
     # -- demo personas -------------------------------------------------------------------------
     async def list_personas(self, _request: web.Request) -> web.Response:

@@ -23,10 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.login.sms import SmsError, SmsSender, mask_phone
 from bot.login.wechat_oauth import OAuthError, WeChatWebAuth
 from bot.web import texts
-from bot.web.doors import Doors, RateLimits, Sessions
+from bot.web.doors import LoginGate
 from bot.web.jsonbody import BadInput, field_str, json_error, read_json_object
 from matching.phones import extract_phones, is_mobile
-from storage.db import Database
 from storage.models import LoginCode, WebPersona
 from storage.repositories import UserRepository, WebChatRepository
 from storage.repositories.doors import LoginCodeRepository
@@ -105,40 +104,27 @@ class PersonLogin:
 
     def __init__(
         self,
+        gate: LoginGate,
         *,
-        db: Database,
-        doors: Doors,
-        sessions: Sessions,
-        limits: RateLimits,
         sms: SmsSender | None,
         wechat: WeChatWebAuth | None,
-        clock: Callable[[], datetime],
         public_url: str,
         hotline: str,
         code_ttl: timedelta,
         max_attempts: int,
         per_phone_per_hour: int,
-        per_ip_per_hour: int,
-        idle: timedelta,
-        lifetime: timedelta,
-        kiosk: bool,
     ) -> None:
-        self.db = db
-        self.doors = doors
-        self.sessions = sessions
-        self.limits = limits
+        self.gate = gate
+        self.db = gate.db
+        self.doors = gate.doors
+        self.clock = gate.clock
         self.sms = sms
         self.wechat = wechat
-        self.clock = clock
         self.public_url = public_url.rstrip("/")
         self.hotline = hotline
         self.code_ttl = code_ttl
         self.max_attempts = max_attempts
         self.per_phone_per_hour = per_phone_per_hour
-        self.per_ip_per_hour = per_ip_per_hour
-        self.idle = idle
-        self.lifetime = lifetime
-        self.kiosk = kiosk
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -151,9 +137,6 @@ class PersonLogin:
     def _error(self, status: int, message: str) -> web.Response:
         return web.json_response({"error": message}, status=status)
 
-    async def _client_allowed(self, request: web.Request) -> bool:
-        return await self.limits.hit(f"login:ip:{self.doors.client(request)}", self.per_ip_per_hour, HOUR)
-
     # -- phone + SMS code ----------------------------------------------------------------------
     async def send_code(self, request: web.Request) -> web.Response:
         try:
@@ -165,7 +148,7 @@ class PersonLogin:
             return self._error(400, texts.PHONE_BAD)
         if self.sms is None:
             return self._error(503, texts.SMS_OFF.format(hotline=self.hotline))
-        if not await self._client_allowed(request):
+        if not await self.gate.client_allowed(request, "login"):
             return self._error(429, texts.TOO_MANY)
         now = self.clock()
         async with self.db.transaction() as session:
@@ -173,7 +156,7 @@ class PersonLogin:
         if latest is not None and now - latest.created_at < RESEND_AFTER:
             wait = int((RESEND_AFTER - (now - latest.created_at)).total_seconds()) + 1
             return self._error(429, texts.CODE_WAIT.format(seconds=wait))
-        if not await self.limits.hit(f"login:phone:{phone}", self.per_phone_per_hour, HOUR):
+        if not await self.gate.limits.hit(f"login:phone:{phone}", self.per_phone_per_hour, HOUR):
             return self._error(429, texts.TOO_MANY)
         code = f"{secrets.randbelow(1_000_000):06d}"
         salt = secrets.token_hex(16)
@@ -209,7 +192,7 @@ class PersonLogin:
             return json_error(exc)
         if phone is None:
             return self._error(400, texts.PHONE_BAD)
-        if not await self._client_allowed(request):
+        if not await self.gate.client_allowed(request, "login"):
             return self._error(429, texts.TOO_MANY)
         now = self.clock()
         async with self.db.transaction() as session:
@@ -230,9 +213,7 @@ class PersonLogin:
         if outcome == "bad" or persona is None:
             return self._error(400, texts.CODE_BAD)
         response = web.json_response(persona_json(persona))
-        await self.sessions.start(
-            request, response, persona.id, idle=self.idle, lifetime=self.lifetime, kiosk=self.kiosk
-        )
+        await self.gate.log_in(request, response, persona.id)
         return response
 
     # -- WeChat web authorisation ----------------------------------------------------------------
@@ -255,7 +236,7 @@ class PersonLogin:
         code = request.query.get("code", "")
         if not expected or not hmac.compare_digest(state.encode(), expected.encode()) or not code:
             raise web.HTTPBadRequest(text=texts.WECHAT_FAILED)
-        if not await self._client_allowed(request):
+        if not await self.gate.client_allowed(request, "login"):
             raise web.HTTPTooManyRequests(text=texts.TOO_MANY)
         try:
             openid = await self.wechat.openid_for_code(code)
@@ -266,9 +247,7 @@ class PersonLogin:
             persona = await persona_for_openid(session, openid, self.clock())
         response = web.Response(status=302, headers={"Location": "/"})
         self.doors.clear_cookie(response, OAUTH_STATE_COOKIE)
-        await self.sessions.start(
-            request, response, persona.id, idle=self.idle, lifetime=self.lifetime, kiosk=self.kiosk
-        )
+        await self.gate.log_in(request, response, persona.id)
         return response
 
 

@@ -18,7 +18,6 @@ import hmac
 import logging
 import re
 import secrets
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -28,8 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.login.person import persona_for_openid, persona_json
 from bot.web import texts
-from bot.web.doors import Doors, RateLimits, Sessions
-from storage.db import Database
+from bot.web.doors import LoginGate
 from storage.models import LoginTicket
 from storage.repositories.doors import LoginTicketRepository
 
@@ -64,28 +62,9 @@ def _hash(secret: str) -> str:
 
 
 class KioskQr:
-    def __init__(
-        self,
-        *,
-        db: Database,
-        doors: Doors,
-        sessions: Sessions,
-        limits: RateLimits,
-        api: QrApi,
-        clock: Callable[[], datetime],
-        idle: timedelta,
-        lifetime: timedelta,
-        per_ip_per_hour: int,
-    ) -> None:
-        self.db = db
-        self.doors = doors
-        self.sessions = sessions
-        self.limits = limits
+    def __init__(self, gate: LoginGate, api: QrApi) -> None:
+        self.gate = gate
         self.api = api
-        self.clock = clock
-        self.idle = idle
-        self.lifetime = lifetime
-        self.per_ip_per_hour = per_ip_per_hour
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -94,9 +73,9 @@ class KioskQr:
         ]
 
     async def create(self, request: web.Request) -> web.Response:
-        if not await self.limits.hit(f"qr:ip:{self.doors.client(request)}", self.per_ip_per_hour * 3, timedelta(hours=1)):
+        if not await self.gate.client_allowed(request, "qr", times=3):
             return web.json_response({"error": texts.TOO_MANY}, status=429)
-        now = self.clock()
+        now = self.gate.clock()
         ticket_id, secret = secrets.token_hex(12), secrets.token_urlsafe(24)
         try:
             answer = await self.api.create_qr(SCENE_PREFIX + ticket_id, expire_seconds=int(TICKET_TTL.total_seconds()))
@@ -106,7 +85,7 @@ class KioskQr:
         url = answer.get("url")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             return web.json_response({"error": texts.QR_DOWN}, status=503)
-        async with self.db.transaction() as session:
+        async with self.gate.db.transaction() as session:
             await LoginTicketRepository(session).add(
                 LoginTicket(id=ticket_id, secret_hash=_hash(secret), created_at=now, expires_at=now + TICKET_TTL)
             )
@@ -114,14 +93,14 @@ class KioskQr:
         response = web.json_response(
             {"ticket": ticket_id, "image": image, "expires_in": int(TICKET_TTL.total_seconds())}
         )
-        self.doors.set_cookie(response, request, COOKIE, secret, max_age=int(TICKET_TTL.total_seconds()))
+        self.gate.doors.set_cookie(response, request, COOKIE, secret, max_age=int(TICKET_TTL.total_seconds()))
         return response
 
     async def poll(self, request: web.Request) -> web.Response:
         ticket_id = request.match_info["id"]
         secret = request.cookies.get(COOKIE, "")
-        now = self.clock()
-        async with self.db.reader() as session:
+        now = self.gate.clock()
+        async with self.gate.db.reader() as session:
             ticket = await LoginTicketRepository(session).get(ticket_id)
         if ticket is None or not secret or not hmac.compare_digest(_hash(secret), ticket.secret_hash):
             return web.json_response({"error": texts.QR_GONE}, status=404)
@@ -129,12 +108,12 @@ class KioskQr:
             return web.json_response({"error": texts.QR_GONE, "expired": True}, status=410)
         if ticket.openid is None:
             return web.json_response({"waiting": True}, headers={"Cache-Control": "no-store"})
-        async with self.db.transaction() as session:
+        async with self.gate.db.transaction() as session:
             openid = await LoginTicketRepository(session).use(ticket_id, now)
             persona = await persona_for_openid(session, openid, now) if openid else None
         if persona is None:
             return web.json_response({"error": texts.QR_GONE, "expired": True}, status=410)
         response = web.json_response(persona_json(persona))
-        self.doors.clear_cookie(response, COOKIE)
-        await self.sessions.start(request, response, persona.id, idle=self.idle, lifetime=self.lifetime, kiosk=True)
+        self.gate.doors.clear_cookie(response, COOKIE)
+        await self.gate.log_in(request, response, persona.id)
         return response

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -292,3 +293,29 @@ class RateLimits:
     async def used(self, key: str, window: timedelta) -> int:
         async with self.db.reader() as session:
             return await RateCounterRepository(session).count(key, window, self.clock())
+
+
+@dataclass(frozen=True)
+class LoginGate:
+    """What every way of logging a person in shares: where sessions go, how long they last, and
+    the per-address limit on attempts."""
+
+    db: Database
+    doors: Doors
+    sessions: Sessions
+    limits: RateLimits
+    clock: Callable[[], datetime]
+    idle: timedelta
+    lifetime: timedelta
+    kiosk: bool
+    per_ip_per_hour: int
+
+    async def client_allowed(self, request: web.Request, what: str, times: int = 1) -> bool:
+        """Count one attempt of ``what`` from this client address (``times`` × the limit)."""
+        key = f"{what}:ip:{self.doors.client(request)}"
+        return await self.limits.hit(key, self.per_ip_per_hour * times, timedelta(hours=1))
+
+    async def log_in(self, request: web.Request, response: web.StreamResponse, persona_id: str) -> None:
+        await self.sessions.start(
+            request, response, persona_id, idle=self.idle, lifetime=self.lifetime, kiosk=self.kiosk
+        )

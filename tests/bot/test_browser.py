@@ -27,12 +27,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def server(db_url: str) -> Iterator[str]:
+def serve_subprocess(db_url: str, env_extra: dict[str, str] | None = None, *, demo_data: bool = False) -> Iterator[str]:
+    """A real `linggong serve` on a free port of 127.0.0.1 (optionally after `demo load`); its URL."""
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "DATABASE_URL": db_url, "LOG_LEVEL": "WARNING", **(env_extra or {})}
     base = [sys.executable, "-m", "bot", "--config", str(ROOT / "config.yaml")]
-    subprocess.run([*base, "demo", "load"], env=env, cwd=ROOT, check=True, timeout=120)
+    if demo_data:
+        subprocess.run([*base, "demo", "load"], env=env, cwd=ROOT, check=True, timeout=120)
     proc = subprocess.Popen([*base, "serve", "--port", str(port)], env=env, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -49,6 +50,11 @@ def server(db_url: str) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.fixture
+def server(db_url: str) -> Iterator[str]:
+    yield from serve_subprocess(db_url, demo_data=True)
 
 
 @pytest.fixture

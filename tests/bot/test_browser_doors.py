@@ -5,19 +5,16 @@ its visitor, and links from other people shown as plain text. At 390 px (a phone
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.bot.test_browser import ARTIFACTS, CHROMIUM, ROOT, _free_port
+from tests.bot.test_browser import ARTIFACTS, serve_subprocess
+from tests.bot.test_browser_chain import browser  # noqa: F401 - fixture
 from tests.bot.test_login import TENCENT
 from tests.fakes.tencent_sms import tencent_sms_fake
 
@@ -48,51 +45,19 @@ def sms() -> Iterator[Any]:
     loop.close()
 
 
-def _serve(db_url: str, env_extra: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "LOG_LEVEL": "WARNING", **env_extra}
-    base = [sys.executable, "-m", "bot", "--config", str(ROOT / "config.yaml")]
-    proc = subprocess.Popen([*base, "serve", "--port", str(port)], env=env, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(url + "/healthz", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("server did not start") from None
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-
-
 @pytest.fixture
 def login_server(db_url: str, sms: Any) -> Iterator[str]:
-    yield from _serve(db_url, {"WEBCHAT_DEMO": "0", **TENCENT, "SMS_API_BASE": sms.url})
+    yield from serve_subprocess(db_url, {"WEBCHAT_DEMO": "0", **TENCENT, "SMS_API_BASE": sms.url})
 
 
 @pytest.fixture
 def kiosk_server(db_url: str, sms: Any) -> Iterator[str]:
-    yield from _serve(db_url, {"WEBCHAT_DEMO": "0", "WEBCHAT_KIOSK": "1", **TENCENT, "SMS_API_BASE": sms.url})
+    yield from serve_subprocess(db_url, {"WEBCHAT_DEMO": "0", "WEBCHAT_KIOSK": "1", **TENCENT, "SMS_API_BASE": sms.url})
 
 
 @pytest.fixture
 def demo_server(db_url: str) -> Iterator[str]:
-    yield from _serve(db_url, {"WEBCHAT_DEMO": "1"})
-
-
-@pytest.fixture
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        yield b
-        b.close()
+    yield from serve_subprocess(db_url, {"WEBCHAT_DEMO": "1"})
 
 
 def _page(browser: Browser, size: str) -> Page:
@@ -125,8 +90,8 @@ def _log_in(page: Page, sms: Any, phone: str) -> None:
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_phone_login_and_logout(login_server: str, sms: Any, chromium: Browser, size: str) -> None:
-    page = _page(chromium, size)
+def test_phone_login_and_logout(login_server: str, sms: Any, browser: Browser, size: str) -> None:
+    page = _page(browser, size)
     page.goto(login_server + "/")
     expect(page.locator("#login")).to_be_visible()
     expect(page.locator("#personas")).to_have_count(0)  # no persona list in login mode
@@ -153,8 +118,8 @@ def test_phone_login_and_logout(login_server: str, sms: Any, chromium: Browser, 
     assert blocked == []  # nothing of the page is blocked by its own CSP
 
 
-def test_kiosk_forgets_each_visitor(kiosk_server: str, sms: Any, chromium: Browser) -> None:
-    page = _page(chromium, "desktop")
+def test_kiosk_forgets_each_visitor(kiosk_server: str, sms: Any, browser: Browser) -> None:
+    page = _page(browser, "desktop")
     page.goto(kiosk_server + "/")
     expect(page.locator("#login h1")).to_contain_text("自助机")
     _log_in(page, sms, "13905987777")
@@ -175,8 +140,8 @@ def test_kiosk_forgets_each_visitor(kiosk_server: str, sms: Any, chromium: Brows
     page.screenshot(path=str(ARTIFACTS / "webchat-kiosk-after.png"), full_page=True)
 
 
-def test_other_peoples_links_are_plain_text(demo_server: str, chromium: Browser) -> None:
-    a, b = _page(chromium, "phone"), _page(chromium, "phone")
+def test_other_peoples_links_are_plain_text(demo_server: str, browser: Browser) -> None:
+    a, b = _page(browser, "phone"), _page(browser, "phone")
     for page, name in ((a, "发链接的"), (b, "看链接的")):
         page.goto(demo_server + "/")
         page.fill("#new-name", name)
