@@ -165,7 +165,13 @@ async def test_compat_mode_accepts_plaintext_beside_safe_mode(db_url, db, clock)
             assert status == 200 and "怎么用" in sim.read_reply(body)["Content"]  # type: ignore[index]
         bad = safe.with_bad_signature(safe.text("o_compat", "帮助"))  # still checked
         assert (await post(http, base + OA, bad))[0] == 403
-    assert await count(services, InboundRecord) == 2
+        # a captured safe-mode request cannot be spent again as a plaintext one
+        req = safe.text("o_compat", "菜单")
+        assert (await post(http, base + OA, req))[0] == 200
+        stripped = {k: v for k, v in req.params.items() if k not in ("encrypt_type", "msg_signature")}
+        forged = plain.text("o_compat", "登记")
+        assert (await post(http, base + OA, SimRequest("POST", stripped, forged.body)))[0] == 403
+    assert await count(services, InboundRecord) == 3
 
 
 # --------------------------------------------------------------------------- replay
