@@ -98,7 +98,9 @@ async def claim_slot(session: AsyncSession, job_id: str, slot: str, now: datetim
     return made is not None
 
 
-def market_job(services: Services, name: str, fn: MarketJob, every_seconds: float = 60) -> Callable[[], Awaitable[None]]:
+def market_job(
+    services: Services, name: str, fn: MarketJob, every_seconds: float = 60
+) -> Callable[[], Awaitable[None]]:
     """Run ``fn(session, market_settings, now)`` once per firing across all processes."""
 
     async def run() -> None:

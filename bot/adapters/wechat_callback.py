@@ -175,7 +175,8 @@ def check_fresh(timestamp: str, max_skew: int) -> None:
 
 def replay_key(timestamp: str, nonce: str, *signatures: str) -> str:
     """The ``callback_nonces`` key of a verified request: SHA-256 (hex) of its timestamp, nonce
-    and signature(s) (``signature``, and ``msg_signature`` in safe mode / 企业微信)."""
+    and signature(s) (``signature``, and ``msg_signature`` in safe mode — except under the
+    公众号's 兼容模式 — or 企业微信's ``msg_signature``)."""
     return hashlib.sha256("".join((timestamp, nonce, *signatures)).encode("utf-8")).hexdigest()
 
 

@@ -100,6 +100,7 @@ class WeComCallback:
             incoming = self.core.incoming(fields)
         except Reject as exc:
             return await self._refused(exc, signed)
+        assert signed is not None  # every signature verified
         try:
             texts = await self.core.process(incoming, signed=signed)
         except Reject as exc:  # a replay: nothing happened

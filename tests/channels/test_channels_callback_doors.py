@@ -165,7 +165,13 @@ async def test_compat_mode_accepts_plaintext_beside_safe_mode(db_url, db, clock)
             assert status == 200 and "怎么用" in sim.read_reply(body)["Content"]  # type: ignore[index]
         bad = safe.with_bad_signature(safe.text("o_compat", "帮助"))  # still checked
         assert (await post(http, base + OA, bad))[0] == 403
-    assert await count(services, InboundRecord) == 2
+        # a captured safe-mode request cannot be spent again as a plaintext one
+        req = safe.text("o_compat", "菜单")
+        assert (await post(http, base + OA, req))[0] == 200
+        stripped = {k: v for k, v in req.params.items() if k not in ("encrypt_type", "msg_signature")}
+        forged = plain.text("o_compat", "登记")
+        assert (await post(http, base + OA, SimRequest("POST", stripped, forged.body)))[0] == 403
+    assert await count(services, InboundRecord) == 3
 
 
 # --------------------------------------------------------------------------- replay
@@ -206,10 +212,15 @@ async def test_a_replayed_oa_signature_is_refused_whatever_the_body(
         twin = sim.text(who, "菜单", msg_id=5003)
         got = await asyncio.gather(*(post(http, base + OA, twin) for _ in range(2)))
         assert sorted(status for status, _ in got) == [200, 403]
-        # an ignored event (VIEW) is no way around it
-        view = sim.event(who, "VIEW", "http://x", create_time=1764115303)
-        assert (await post(http, base + OA, view))[0] == 200
-        assert (await post(http, base + OA, view))[0] == 403
+        # nor are a message answered without the dialogs (voice not recognised), an
+        # unsubscribe, or an ignored event (VIEW)
+        for req in (
+            sim.voice(who, None, msg_id=5005),
+            sim.event("oGone_00000000000000000001", "unsubscribe", create_time=1764115302),
+            sim.event(who, "VIEW", "http://x", create_time=1764115303),
+        ):
+            assert (await post(http, base + OA, req))[0] == 200
+            assert (await post(http, base + OA, req))[0] == 403
         # a request refused after its signature verified has spent it all the same (safe
         # mode: its msg_signature covers the body, which is what got refused)
         junk = sim.text(who, "x").with_body(b"not xml at all")
@@ -222,12 +233,13 @@ async def test_a_replayed_oa_signature_is_refused_whatever_the_body(
             assert (r.status, await r.text()) == (200, echo)
         async with http.get(verify.url(base + OA)) as r:
             assert r.status == 403
-    assert await count(services, InboundRecord) == 2  # 帮助 and 菜单, once each
+    assert await count(services, InboundRecord) == 4  # 帮助, 菜单, the voice, the unsubscribe
     spent = await nonces(services)
     skew = cfg.wechat_oa.max_clock_skew_seconds
     assert spent[("wechat_oa", nonce_key(first))] == clock() + timedelta(seconds=2 * skew)
-    # first, its retry, twin, view, verify (+ junk in plaintext mode); refusals add nothing
-    assert len(spent) == (5 if safe_mode else 6)
+    # first, its retry, twin, voice, unsubscribe, view, verify (+ junk in plaintext mode);
+    # the refusals add nothing
+    assert len(spent) == (7 if safe_mode else 8)
 
 
 async def test_a_replay_is_refused_by_every_process(db_url, db, clock) -> None:
