@@ -19,8 +19,8 @@ from bot.adapters.webchat import WebChat, WebChatHub, WebTransport
 from bot.config import AppConfig
 from bot.login.sms import sms_sender
 from bot.login.wechat_oauth import WeChatWebAuth
-from bot.web.doors import Doors, add_security_headers
 from bot.outbox import OutboxSender, Transport
+from bot.web.doors import Doors, add_security_headers
 from dialogs.engine import DialogEngine, Settings
 from dialogs.registry import ENTRY, FLOWS
 from market.settings import InsuranceOption, MarketSettings

@@ -25,13 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from market import cases, digests, orders, payments
 from storage.models import JobRun
 from storage.repositories import CallbackNonceRepository
+from storage.repositories._upsert import insert_ignore
 from storage.repositories.doors import (
     LoginCodeRepository,
     LoginTicketRepository,
     RateCounterRepository,
     WebSessionRepository,
 )
-from storage.repositories._upsert import insert_ignore
 
 if TYPE_CHECKING:
     from bot.app import Services

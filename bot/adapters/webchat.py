@@ -45,9 +45,9 @@ from bot.ratelimit import SlidingWindow
 from bot.web import texts
 from bot.web.doors import CSRF_KEY, Doors, LoginGate, RateLimits, Sessions
 from bot.web.jsonbody import BadInput, field_str, json_error, parse_json_object, read_json_object
-from matching.names import impersonation
 from dialogs.engine import DialogEngine
 from dialogs.events import InboundMessage, clean_inbound_text
+from matching.names import impersonation
 from storage.db import Database
 from storage.models import OutboxRow, WebChatLine, WebPersona, WebSession
 from storage.repositories import WebChatRepository
@@ -347,9 +347,8 @@ class WebChat:
                     await self._hello(ws, persona)
                 elif kind == "join":
                     await self._join(ws, persona, data)
-                elif kind == "say":
-                    if not await self._say(ws, login, persona, data):
-                        break
+                elif kind == "say" and not await self._say(ws, login, persona, data):
+                    break
         finally:
             self.hub.unwatch(ws)
         return ws

@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from aiohttp import web

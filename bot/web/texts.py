@@ -3,7 +3,6 @@ Short, plain."""
 
 from __future__ import annotations
 
-
 BAD_REQUEST = "请求格式不对"
 BAD_ENCODING = "请求格式不对：文字编码有误"
 NOT_AN_OBJECT = "请求格式不对"

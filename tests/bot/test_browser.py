@@ -53,11 +53,6 @@ def serve_subprocess(db_url: str, env_extra: dict[str, str] | None = None, *, de
 
 
 @pytest.fixture
-def server(db_url: str) -> Iterator[str]:
-    yield from serve_subprocess(db_url, demo_data=True)
-
-
-@pytest.fixture
 def page() -> Iterator[Page]:
     assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}: run `make test` (installs it)"
     with sync_playwright() as p:

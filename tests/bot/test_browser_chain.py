@@ -5,24 +5,13 @@ records payment, the worker disputes it, they negotiate to an agreement."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.bot.test_browser import ARTIFACTS, CHROMIUM, server  # noqa: F401 - fixture
+from tests.bot.test_browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        yield b
-        b.close()
 
 
 def _person(browser: Browser, url: str, name: str, role: str) -> Page:
@@ -60,8 +49,8 @@ def wait_for(page: Page, text: str) -> str:
     return _new_bubble_with(page, 0, text)
 
 
-def test_two_people_walk_the_whole_chain(server: str, browser: Browser) -> None:
-    boss = _person(browser, server, "黄老板", "employer")
+def test_two_people_walk_the_whole_chain(server: str, chromium: Browser) -> None:
+    boss = _person(chromium, server, "黄老板", "employer")
     for text, needle in [("雇主登记", "同意并开始"), ("1", "称呼和手机号"), ("黄老板 13959806789", "单位"),
                          ("夏茂建筑队", "哪个乡镇"), ("夏茂", "登记好了")]:
         say(boss, text, needle)
@@ -72,7 +61,7 @@ def test_two_people_walk_the_whole_chain(server: str, browser: Browser) -> None:
     posted = say(boss, "1", "发布好了")
     code = re.search(r"招工编号 (\d+)", posted).group(1)  # type: ignore[union-attr]
 
-    worker = _person(browser, server, "刘师傅", "worker")
+    worker = _person(chromium, server, "刘师傅", "worker")
     for text, needle in [("登记", "同意并开始"), ("1", "称呼和手机号"), ("刘师傅 13905987777", "会做什么活"),
                          ("泥水工", "在哪里干活"), ("夏茂", "什么时候"), ("1", "最少多少钱"), ("300", "登记好了")]:
         say(worker, text, needle)

@@ -14,7 +14,6 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.bot.test_browser import ARTIFACTS, serve_subprocess
-from tests.bot.test_browser_chain import browser  # noqa: F401 - fixture
 from tests.bot.test_login import TENCENT
 from tests.fakes.tencent_sms import tencent_sms_fake
 
@@ -60,9 +59,9 @@ def demo_server(db_url: str) -> Iterator[str]:
     yield from serve_subprocess(db_url, {"WEBCHAT_DEMO": "1"})
 
 
-def _page(browser: Browser, size: str) -> Page:
+def _page(chromium: Browser, size: str) -> Page:
     w, h = SIZES[size]
-    page = browser.new_context(viewport={"width": w, "height": h}, locale="zh-CN").new_page()
+    page = chromium.new_context(viewport={"width": w, "height": h}, locale="zh-CN").new_page()
     page.set_default_timeout(15_000)
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -90,8 +89,8 @@ def _log_in(page: Page, sms: Any, phone: str) -> None:
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_phone_login_and_logout(login_server: str, sms: Any, browser: Browser, size: str) -> None:
-    page = _page(browser, size)
+def test_phone_login_and_logout(login_server: str, sms: Any, chromium: Browser, size: str) -> None:
+    page = _page(chromium, size)
     page.goto(login_server + "/")
     expect(page.locator("#login")).to_be_visible()
     expect(page.locator("#personas")).to_have_count(0)  # no persona list in login mode
@@ -118,8 +117,8 @@ def test_phone_login_and_logout(login_server: str, sms: Any, browser: Browser, s
     assert blocked == []  # nothing of the page is blocked by its own CSP
 
 
-def test_kiosk_forgets_each_visitor(kiosk_server: str, sms: Any, browser: Browser) -> None:
-    page = _page(browser, "desktop")
+def test_kiosk_forgets_each_visitor(kiosk_server: str, sms: Any, chromium: Browser) -> None:
+    page = _page(chromium, "desktop")
     page.goto(kiosk_server + "/")
     expect(page.locator("#login h1")).to_contain_text("自助机")
     _log_in(page, sms, "13905987777")
@@ -140,8 +139,8 @@ def test_kiosk_forgets_each_visitor(kiosk_server: str, sms: Any, browser: Browse
     page.screenshot(path=str(ARTIFACTS / "webchat-kiosk-after.png"), full_page=True)
 
 
-def test_other_peoples_links_are_plain_text(demo_server: str, browser: Browser) -> None:
-    a, b = _page(browser, "phone"), _page(browser, "phone")
+def test_other_peoples_links_are_plain_text(demo_server: str, chromium: Browser) -> None:
+    a, b = _page(chromium, "phone"), _page(chromium, "phone")
     for page, name in ((a, "发链接的"), (b, "看链接的")):
         page.goto(demo_server + "/")
         page.fill("#new-name", name)

@@ -18,7 +18,7 @@ async def test_scheduler_registers_named_jobs(services: Services) -> None:
     jobs = {j.id: j for j in scheduler.get_jobs()}
     assert set(jobs) == {
         "dialogs.expire", "market.digests", "market.group_digests", "market.still_hiring", "market.reminders",
-        "market.arrears", "market.disputes_escalate", "market.orders_expire", "callbacks.nonces_expire",
+        "market.arrears", "market.disputes_escalate", "market.orders_expire", "callbacks.nonces_expire", "doors.purge",
     }
     assert all(isinstance(j.trigger, IntervalTrigger) for j in jobs.values())
     assert jobs["dialogs.expire"].trigger.interval.total_seconds() == 60

@@ -11,7 +11,15 @@ from sqlalchemy import select
 from bot.app import Services
 from storage.models import Identity
 from tests.bot.webtools import Browser
-from tests.channels.conftest import OA_APPID, OA_SECRET, OA_TOKEN, channel_config, running_services, serving, serving_services
+from tests.channels.conftest import (
+    OA_APPID,
+    OA_SECRET,
+    OA_TOKEN,
+    channel_config,
+    running_services,
+    serving,
+    serving_services,
+)
 from tests.conftest import FakeClock
 from tests.wechat_sim import OfficialAccountSim, deliver
 from tests.wechat_sim.fake_api import FakeWeChatApi
@@ -20,7 +28,9 @@ ENV = {"WEBCHAT_DEMO": "0", "WEBCHAT_KIOSK": "1", "WECHAT_OA_TOKEN": OA_TOKEN, "
        "WECHAT_OA_SECRET": OA_SECRET}
 
 
-async def _scan(http: aiohttp.ClientSession, base: str, sim: OfficialAccountSim, openid: str, event: str, key: str) -> str:
+async def _scan(
+    http: aiohttp.ClientSession, base: str, sim: OfficialAccountSim, openid: str, event: str, key: str
+) -> str:
     r = await deliver(http, base + "/wechat/oa", sim.event(openid, event, key))
     assert r.status == 200, (r.status, r.text)
     reply = sim.read_reply(r.body)
@@ -71,7 +81,8 @@ async def test_scan_logs_the_kiosk_in_as_the_scanner(db_url: str, db, clock: Fak
                 # A new follower scanning (subscribe with qrscene_) is welcomed and logged in too.
                 await kiosk.post("/api/logout")
                 ticket2 = await _ticket(kiosk, fake)
-                said = await _scan(http, base, sim, "oKiosk_000000000000000002", "subscribe", "qrscene_login_" + ticket2)
+                newcomer = "oKiosk_000000000000000002"
+                said = await _scan(http, base, sim, newcomer, "subscribe", "qrscene_login_" + ticket2)
                 assert "欢迎关注" in said and "自助机上登录" in said
                 assert (await kiosk.get(f"/api/login/qr/{ticket2}")).status == 200
 
@@ -90,7 +101,8 @@ async def test_no_qr_login_outside_the_kiosk(db_url: str, db, clock: FakeClock) 
     async with serving(fake.app()) as api_base:
         env = {**ENV, "WEBCHAT_KIOSK": "0", "WECHAT_API_BASE": api_base}
         cfg = channel_config(db_url, **env)
-        async with running_services(cfg, db, clock) as services, serving_services(services) as base:
-            async with Browser(base) as b:
-                assert "扫一扫" not in await b.load()
-                assert (await b.post("/api/login/qr")).status in (404, 405)
+        async with running_services(cfg, db, clock) as services, serving_services(services) as base, Browser(
+            base
+        ) as b:
+            assert "扫一扫" not in await b.load()
+            assert (await b.post("/api/login/qr")).status in (404, 405)

@@ -86,9 +86,8 @@ async def test_sms_login_lands_in_the_registered_person(
         persona = await res.json()
         assert persona["name"] == "刘德福"
         async with services.db.reader() as s:
-            ids = list(
-                (await s.execute(select(Identity.channel, Identity.user_id).where(Identity.external_id.in_(["oLiu", persona["id"]])))).all()
-            )
+            stmt = select(Identity.channel, Identity.user_id).where(Identity.external_id.in_(["oLiu", persona["id"]]))
+            ids = list((await s.execute(stmt)).all())
         assert len({user for _c, user in ids}) == 1 and {c for c, _u in ids} == {"wechat_oa", "web"}
         # The chat knows them: 我的资料 shows the registration made on the 公众号.
         ws = await b.ws()
@@ -227,3 +226,31 @@ def test_idle_defaults() -> None:
     assert cfg.webchat.demo is False
     assert timedelta(minutes=cfg.webchat.session_idle_minutes) >= timedelta(minutes=5)
     assert load_config(ROOT / "config.yaml", env={}).webchat.demo is True  # the shipped file: demo
+
+
+async def test_group_rooms_only_for_their_members(app_url: tuple[str, Services], tencent: Any) -> None:
+    url, services = app_url
+    room = services.cfg.webchat.rooms[0].id
+    async with Browser(url) as a, Browser(url) as b:
+        for browser, phone in ((a, "13905980001"), (b, "13905980002")):
+            code = await _code(browser, tencent, phone)
+            assert (await browser.post("/api/login/verify", {"phone": phone, "code": code})).status == 200
+        wa, wb = await a.ws(), await b.ws()
+        for ws in (wa, wb):
+            await ws.send_json({"type": "hello"})
+            history = (await recv_until(ws, lambda m, _g: m["type"] == "history"))[-1]
+            assert history["rooms"] == [] and room not in history["chats"]  # nobody is in a room yet
+        await wa.send_json({"type": "join", "room": room})
+        joined = (await recv_until(wa, lambda m, _g: m["type"] == "history"))[-1]
+        assert joined["rooms"] == [room]
+        await wa.send_json({"type": "say", "chat": room, "text": "有人吗", "id": "j1"})
+        await recv_until(wa, lambda m, _g: m["type"] == "ack")
+        # b is not a member: cannot post there, and gets none of its lines
+        await wb.send_json({"type": "say", "chat": room, "text": "我也说", "id": "j2"})
+        got = (await recv_until(wb, lambda m, _g: m["type"] in ("ack", "error")))[-1]
+        assert got["type"] == "error"
+        await wb.send_json({"type": "hello"})
+        again = (await recv_until(wb, lambda m, _g: m["type"] == "history"))[-1]
+        assert room not in again["chats"]
+        await wb.send_json({"type": "join", "room": "room-nowhere"})
+        assert (await recv_until(wb, lambda m, _g: m["type"] == "error"))[-1]["text"] == "没有这个群"

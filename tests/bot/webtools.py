@@ -59,9 +59,9 @@ class Browser:
         return await self.http.ws_connect("/ws", **kw)
 
 
-async def recv_until(ws: ClientWebSocketResponse, pred, timeout: float = 10) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+async def recv_until(ws: ClientWebSocketResponse, pred, wait: float = 10) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
     got: list[dict[str, Any]] = []
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(wait):
         while True:
             msg = json.loads((await ws.receive()).data)
             got.append(msg)
