@@ -164,6 +164,9 @@ class OutboxRow(Base):
     again."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    passive_for: Mapped[str | None] = mapped_column(String(128))
+    """The inbound message (its dedupe key) whose passive callback answer carried this row: a
+    WeChat retry of that message answers the same rows again."""
 
 
 class WebPersona(Base):

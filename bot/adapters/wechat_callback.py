@@ -28,7 +28,7 @@ One POST, in order (reference reliability §1.2 and §7.1):
 
 A repeated delivery answers with the same passive reply again — WeChat only retries when it did
 not get the first answer. The claim marks every row it takes with the message's key
-(``passive_note``, in the row's ``last_error``: the row's delivery note), so a retry finds exactly
+(the row's ``passive_for``), so a retry finds exactly
 what the first answer held: its replies, the notifications the dialog wrote (the 接单
 confirmation) and older rows that rode along. If the first answer was ``success`` and the rows
 went out by 客服消息 (claimed by the sender, or already sent), the retry answers ``success`` and
@@ -99,13 +99,13 @@ _CLAIM = HotStatement(
             .scalar_subquery()
         ),
     )
-    .values(status="sent", sent_at=_NOW, lease_until=None, last_error=bindparam("p_note"))
+    .values(status="sent", sent_at=_NOW, lease_until=None, passive_for=bindparam("p_for"))
     .returning(_OUT.c.id, _OUT.c.text)
 )
 _UNCLAIM = HotStatement(
     update(_OUT)
     .where(_OUT.c.id == bindparam("p_row"), _OUT.c.status == "sent")
-    .values(status="queued", sent_at=None, last_error="")
+    .values(status="queued", sent_at=None, passive_for=None)
 )
 _ANSWERED = HotStatement(
     select(_OUT.c.text)
@@ -113,16 +113,10 @@ _ANSWERED = HotStatement(
         _OUT.c.channel == bindparam("p_channel"),
         _OUT.c.chat_id == bindparam("p_chat"),
         _OUT.c.status == "sent",
-        _OUT.c.last_error == bindparam("p_note"),
+        _OUT.c.passive_for == bindparam("p_for"),
     )
     .order_by(_OUT.c.id)
 )
-
-
-def passive_note(dedupe_key: str) -> str:
-    """What an outbox row delivered in the passive answer to a message carries (``last_error``,
-    the row's delivery note): a retry of that message answers the same rows again."""
-    return f"passive reply to {dedupe_key}"
 
 
 class Reject(Exception):
@@ -551,7 +545,7 @@ class CallbackCore:
             "p_channel": self.channel,
             "p_chat": user,
             "p_now": now,
-            "p_note": passive_note(dedupe_key),
+            "p_for": dedupe_key,
         }
         got = (await _CLAIM.execute(session, params)).rows
         if not got:
@@ -582,7 +576,7 @@ class CallbackCore:
 
     async def _answered(self, session: AsyncSession, user: str, dedupe_key: str) -> list[str]:
         """The texts of the rows a passive answer to this message delivered, in order."""
-        params = {"p_channel": self.channel, "p_chat": user, "p_note": passive_note(dedupe_key)}
+        params = {"p_channel": self.channel, "p_chat": user, "p_for": dedupe_key}
         return [text for (text,) in (await _ANSWERED.execute(session, params)).rows]
 
 

@@ -100,6 +100,9 @@ def upgrade() -> None:
     with op.batch_alter_table('web_room_members', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_web_room_members_persona_id'), ['persona_id'], unique=False)
 
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('passive_for', sa.String(length=128), nullable=True))
+
     with op.batch_alter_table('contracts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('link_token', sa.String(length=32), server_default='', nullable=False))
     # Contracts made before: a fresh random link token each (their old links stop working).
@@ -113,6 +116,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_column('passive_for')
     op.drop_table('login_tickets')
     op.drop_table('web_room_members')
     with op.batch_alter_table('contracts', schema=None) as batch_op:
