@@ -7,6 +7,7 @@ process exits non-zero (see ``bot.cli``).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -107,6 +108,9 @@ class WebchatConfig(_Strict):
     """Service-hall terminal: forgets the visitor after ``kiosk_idle_seconds`` or 结束
     (``WEBCHAT_KIOSK=0|1`` overrides)."""
     kiosk_idle_seconds: int = Field(120, ge=30, le=3600)
+    kiosk_networks: tuple[str, ...] = ()
+    """Client networks of the hall's terminals (``10.8.0.0/24``): only they get a 公众号 login QR
+    code. Empty: any client (put the kiosk instance on the hall's own network)."""
     session_idle_minutes: int = Field(12 * 60, ge=5, le=30 * 24 * 60)
     """A person's web session ends after this long without a request …"""
     session_max_days: int = Field(7, ge=1, le=90)
@@ -120,6 +124,16 @@ class WebchatConfig(_Strict):
     """Messages one person may send per minute; more get a polite "慢一点"."""
     personas_per_hour: int = Field(20, ge=1, le=10000)
     """Demo personas one client address may create per hour."""
+
+    @field_validator("kiosk_networks")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"kiosk network {net!r} is not an address or network") from exc
+        return value
 
     @field_validator("allowed_origins")
     @classmethod

@@ -563,6 +563,8 @@ class LoginCode(Base):
     code_hash: Mapped[str] = mapped_column(String(64))
     """HMAC-SHA256 of the code under a per-row salt."""
     salt: Mapped[str] = mapped_column(String(32))
+    holder_hash: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the random cookie of the browser that asked: only it may try the code."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]

@@ -22,6 +22,7 @@ without activity or on 结束 the visitor is logged out and the screen cleared.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -62,6 +63,8 @@ KIOSK_END = frozenset({"结束", "退出", "结束使用", "退出登录"})
 PERSON_COOKIE = "lg_sid"
 TOO_LONG_MARK = "（消息过长，未保存）"
 HOUR = timedelta(hours=1)
+SESSION_CHECK_SECONDS = 10.0
+"""How often an open socket looks whether its session still lives."""
 
 
 
@@ -205,7 +208,11 @@ class WebChat:
             )
         )
         # The kiosk's QR login needs the 公众号 (its API draws the code, its callback sees the scan).
-        self.qr = KioskQr(self.gate, qr_api) if self.login is not None and self.kiosk and qr_api else None
+        self.qr = (
+            KioskQr(self.gate, qr_api, networks=w.kiosk_networks)
+            if self.login is not None and self.kiosk and qr_api
+            else None
+        )
         self.templates = Environment(
             loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=select_autoescape(["html"])
         )
@@ -287,7 +294,7 @@ class WebChat:
     # -- demo personas -------------------------------------------------------------------------
     async def list_personas(self, _request: web.Request) -> web.Response:
         async with self.db.reader() as session:
-            personas = await WebChatRepository(session).personas()
+            personas = await WebChatRepository(session).demo_personas()
         return web.json_response([persona_json(p) for p in personas])
 
     async def create_persona(self, request: web.Request) -> web.Response:
@@ -314,7 +321,8 @@ class WebChat:
 
     async def enter_persona(self, request: web.Request) -> web.Response:
         async with self.db.reader() as session:
-            persona = await WebChatRepository(session).persona(request.match_info["id"])
+            found = await WebChatRepository(session).demo_personas(only=request.match_info["id"])
+        persona = found[0] if found else None
         if persona is None:
             return web.json_response({"error": "找不到这个身份，请重新选择"}, status=404)
         response = web.json_response(persona_json(persona))
@@ -330,6 +338,7 @@ class WebChat:
         login, persona = found
         ws = web.WebSocketResponse(heartbeat=30, max_msg_size=64 * 1024)
         await ws.prepare(request)
+        watchdog = asyncio.create_task(self._end_with_session(ws, login.id))
         try:
             async for frame in ws:
                 if frame.type != WSMsgType.TEXT:
@@ -343,6 +352,9 @@ class WebChat:
                     await ws.send_json({"type": "error", "text": exc.message})
                     continue
                 kind = data.get("type")
+                if self.per_person.try_acquire(persona.id) > 0:  # any frame counts, not only messages
+                    await ws.send_json({"type": "error", "text": texts.SLOW_DOWN})
+                    continue
                 if kind == "hello":
                     await self._hello(ws, persona)
                 elif kind == "join":
@@ -350,8 +362,26 @@ class WebChat:
                 elif kind == "say" and not await self._say(ws, login, persona, data):
                     break
         finally:
+            watchdog.cancel()
             self.hub.unwatch(ws)
         return ws
+
+    async def _end_with_session(self, ws: web.WebSocketResponse, session_id: str) -> None:
+        """Close the socket soon after its session ends (logout elsewhere, revoked, idle): lines
+        pushed by the hub must not keep reaching a browser that is no longer logged in."""
+        while not ws.closed:
+            await asyncio.sleep(SESSION_CHECK_SECONDS)
+            try:
+                alive = await self.sessions.still_alive(session_id, touch=False)
+            except Exception:  # the database is briefly away: look again next time
+                log.warning("web chat: session check failed", exc_info=True)
+                continue
+            if not alive:
+                self.hub.unwatch(ws)
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await ws.send_json({"type": "bye", "text": texts.LOGIN_NEEDED})
+                await ws.close()
+                return
 
     async def _hello(self, ws: web.WebSocketResponse, persona: WebPersona) -> None:
         async with self.db.reader() as session:
@@ -400,9 +430,6 @@ class WebChat:
             await self.sessions.end_id(login.id)
             await ws.send_json({"type": "bye", "text": "已退出，谢谢使用"})
             return False
-        if self.per_person.try_acquire(persona.id) > 0:
-            await ws.send_json({"type": "error", "text": texts.SLOW_DOWN})
-            return True
         mention = "@" + self.cfg.service.bot_name
         mentions_bot = not is_group or mention in text
         clean = text.replace(mention, " ").strip() if is_group else text

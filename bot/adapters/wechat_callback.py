@@ -312,7 +312,7 @@ class CallbackCore:
         )
 
     def _event_action(self, event: str, key: str, f: dict[str, str]) -> Action:
-        if event in ("subscribe", "scan"):
+        if event in ("subscribe", "scan") and self.channel == "wechat_oa":
             ticket = ticket_of_scene(key)  # the QR code on a service-hall kiosk's screen
             if ticket is not None:
                 return Action("kiosk_login", ticket, welcome=event == "subscribe")

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.login.sms import SmsError, SmsSender, mask_phone
 from bot.login.wechat_oauth import OAuthError, WeChatWebAuth
 from bot.web import texts
-from bot.web.doors import LoginGate
+from bot.web.doors import LoginGate, plain_token
 from bot.web.jsonbody import BadInput, field_str, json_error, read_json_object
 from matching.phones import extract_phones, is_mobile
 from storage.models import LoginCode, WebPersona
@@ -35,6 +35,9 @@ ROLES = {"worker": "找活", "employer": "招人"}
 RESEND_AFTER = timedelta(seconds=60)
 HOUR = timedelta(hours=1)
 OAUTH_STATE_COOKIE = "lg_oauth"
+HOLDER_COOKIE = "lg_code"
+"""Names the browser that asked for a code: only it may try the code (a stranger who knows the
+phone number cannot use up its tries)."""
 
 
 def normalise_mobile(text: str) -> str | None:
@@ -43,6 +46,10 @@ def normalise_mobile(text: str) -> str | None:
         return None
     found = [p for p in extract_phones(text) if len(p) == 11 and p.isdigit()]
     return found[0] if found else None
+
+
+def _holder_hash(holder: str) -> str:
+    return hashlib.sha256(holder.encode("ascii")).hexdigest()
 
 
 def _code_hash(salt: str, code: str) -> str:
@@ -54,22 +61,20 @@ def new_persona_id() -> str:
 
 
 async def persona_for_phone(session: AsyncSession, phone: str, now: datetime) -> WebPersona:
-    """The web persona of whoever owns ``phone``: the one that logged in with it before, else
-    the registered worker's or employer's (linked to the same person), else a new one."""
-    web_repo, users = WebChatRepository(session), UserRepository(session)
+    """The web persona that logged in with this phone before (and everything it registered),
+    else a new one.
+
+    A worker's or employer's profile phone is *not* used to link: it is whatever was typed in
+    chat, never proven, so anyone could have registered someone else's number to read what that
+    person later does on the web. People known in WeChat are linked by their openid instead
+    (网页授权 from the 公众号 menu, or scanning the kiosk's QR code)."""
+    web_repo = WebChatRepository(session)
     persona = await web_repo.persona_by_phone(phone)
     if persona is not None:
         return persona
-    user_id = await users.user_by_phone(phone)
-    if user_id is None:
-        return await web_repo.add_persona(
-            new_persona_id(), texts.NEW_PERSON_NAME.format(last4=phone[-4:]), "worker", now, phone=phone
-        )
-    persona = await web_repo.persona_of_user(user_id)
-    if persona is not None:
-        persona.phone = phone
-        return persona
-    return await _persona_for_user(session, user_id, now, phone=phone)
+    return await web_repo.add_persona(
+        new_persona_id(), texts.NEW_PERSON_NAME.format(last4=phone[-4:]), "worker", now, phone=phone
+    )
 
 
 async def persona_for_openid(session: AsyncSession, openid: str, now: datetime) -> WebPersona:
@@ -80,21 +85,12 @@ async def persona_for_openid(session: AsyncSession, openid: str, now: datetime) 
     persona = await web_repo.persona_of_user(user.id)
     if persona is not None:
         return persona
-    return await _persona_for_user(session, user.id, now, phone=None)
-
-
-async def _persona_for_user(
-    session: AsyncSession, user_id: int, now: datetime, *, phone: str | None
-) -> WebPersona:
-    users = UserRepository(session)
-    worker, employer = await users.worker(user_id), await users.employer(user_id)
+    worker, employer = await users.worker(user.id), await users.employer(user.id)
     role = "employer" if employer is not None and worker is None else "worker"
     profile = worker or employer
-    name = profile.name if profile is not None else ""
-    if not name:
-        name = texts.NEW_PERSON_NAME.format(last4=phone[-4:]) if phone else "微信用户"
-    persona = await WebChatRepository(session).add_persona(new_persona_id(), name[:16], role, now, phone=phone)
-    await users.link(user_id, "web", persona.id, now)
+    name = (profile.name if profile is not None else "") or texts.WECHAT_PERSON_NAME
+    persona = await web_repo.add_persona(new_persona_id(), name[:16], role, now)
+    await users.link(user.id, "web", persona.id, now)
     return persona
 
 
@@ -159,12 +155,14 @@ class PersonLogin:
             return self._error(429, texts.TOO_MANY)
         code = f"{secrets.randbelow(1_000_000):06d}"
         salt = secrets.token_hex(16)
+        holder = secrets.token_urlsafe(24)
         async with self.db.transaction() as session:
             await LoginCodeRepository(session).add(
                 LoginCode(
                     phone=phone,
                     code_hash=_code_hash(salt, code),
                     salt=salt,
+                    holder_hash=_holder_hash(holder),
                     attempts=0,
                     created_at=now,
                     expires_at=now + self.code_ttl,
@@ -178,9 +176,12 @@ class PersonLogin:
             if exc.permanent:
                 return self._error(400, texts.SMS_REFUSED.format(hotline=self.hotline))
             return self._error(503, texts.SMS_DOWN.format(hotline=self.hotline))
-        return web.json_response(
+        response = web.json_response(
             {"ok": True, "text": texts.CODE_SENT.format(masked=mask_phone(phone)), "resend_after": 60}
         )
+        ttl = int(self.code_ttl.total_seconds())
+        self.doors.set_cookie(response, request, HOLDER_COOKIE, holder, max_age=ttl, samesite="Strict")
+        return response
 
     async def verify(self, request: web.Request) -> web.Response:
         try:
@@ -194,24 +195,31 @@ class PersonLogin:
         if not await self.gate.client_allowed(request, "login"):
             return self._error(429, texts.TOO_MANY)
         now = self.clock()
+        holder = plain_token(request.cookies.get(HOLDER_COOKIE, ""), 64)
         async with self.db.transaction() as session:
-            row = await LoginCodeRepository(session).latest_open(phone, now)
-            if row is None or row.attempts >= self.max_attempts:
+            codes = LoginCodeRepository(session)
+            row = await codes.latest_open(phone, now)
+            if row is None:
                 outcome = "gone"
+            elif not holder or not hmac.compare_digest(_holder_hash(holder), row.holder_hash):
+                outcome = "bad"  # not the browser that asked: costs the owner no try
             else:
-                row.attempts += 1  # counted even when wrong: committed below either way
+                # One try spent in one conditional UPDATE (parallel guesses cannot share a try).
+                tries = await codes.spend_try(row.id, self.max_attempts)
                 well_formed = len(code) == 6 and code.isascii() and code.isdigit()
-                if well_formed and hmac.compare_digest(_code_hash(row.salt, code), row.code_hash):
-                    row.used_at = now
-                    outcome = "ok"
+                if tries is None:
+                    outcome = "gone"
+                elif well_formed and hmac.compare_digest(_code_hash(row.salt, code), row.code_hash):
+                    outcome = "ok" if await codes.mark_used(row.id, now) else "gone"
                 else:
-                    outcome = "bad" if row.attempts < self.max_attempts else "gone"
+                    outcome = "bad" if tries < self.max_attempts else "gone"
             persona = await persona_for_phone(session, phone, now) if outcome == "ok" else None
         if outcome == "gone":
             return self._error(400, texts.CODE_GONE)
         if outcome == "bad" or persona is None:
             return self._error(400, texts.CODE_BAD)
         response = web.json_response(persona_json(persona))
+        self.doors.clear_cookie(response, HOLDER_COOKIE)
         await self.gate.log_in(request, response, persona.id)
         return response
 
@@ -230,8 +238,8 @@ class PersonLogin:
     async def wechat_done(self, request: web.Request) -> web.StreamResponse:
         if self.wechat is None:
             raise web.HTTPNotFound(text=texts.WECHAT_OFF)
-        state = request.query.get("state", "")
-        expected = request.cookies.get(OAUTH_STATE_COOKIE, "")
+        state = plain_token(request.query.get("state", ""), 64)
+        expected = plain_token(request.cookies.get(OAUTH_STATE_COOKIE, ""), 64)
         code = request.query.get("code", "")
         if not expected or not hmac.compare_digest(state.encode(), expected.encode()) or not code:
             raise web.HTTPBadRequest(text=texts.WECHAT_FAILED)

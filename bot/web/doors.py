@@ -53,7 +53,15 @@ SECURITY_HEADERS = {
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def plain_token(value: str, max_len: int = 128) -> str:
+    """A cookie or header value as a token: printable ASCII and not too long, else "" (bytes
+    that are not UTF-8 arrive as lone surrogates and must not reach ``encode``)."""
+    if not value or len(value) > max_len or not value.isascii() or not value.isprintable():
+        return ""
+    return value
 
 
 def origin_of(url: str) -> str:
@@ -86,9 +94,10 @@ class Doors:
         return request.secure
 
     def client(self, request: web.Request) -> str:
-        """The client's address (the first X-Forwarded-For hop only behind a trusted proxy)."""
+        """The client's address. Behind a trusted proxy: the last X-Forwarded-For entry, the one
+        the proxy itself appended (anything before it is whatever the client chose to send)."""
         if self.trust_proxy:
-            forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+            forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
             if forwarded:
                 return forwarded[:64]
         return (request.remote or "")[:64]
@@ -139,8 +148,8 @@ class Doors:
         handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
     ) -> web.StreamResponse:
         exempt = request.path.startswith(self.exempt_prefixes) if self.exempt_prefixes else False
-        csrf = request.cookies.get(CSRF_COOKIE, "")
-        fresh = not (16 <= len(csrf) <= 64 and csrf.isascii())
+        csrf = plain_token(request.cookies.get(CSRF_COOKIE, ""), 64)
+        fresh = len(csrf) < 16
         if fresh:
             csrf = secrets.token_urlsafe(24)
         request[CSRF_KEY] = csrf
@@ -155,14 +164,14 @@ class Doors:
         return response
 
     async def _check_csrf(self, request: web.Request, expected: str) -> None:
-        given = request.headers.get(CSRF_HEADER, "")
+        given = plain_token(request.headers.get(CSRF_HEADER, ""), 64)
         if not given and request.content_type in (
             "application/x-www-form-urlencoded",
             "multipart/form-data",
         ):
             form = await request.post()
             field = form.get(CSRF_FIELD, "")
-            given = field if isinstance(field, str) else ""
+            given = plain_token(field, 64) if isinstance(field, str) else ""
         if not expected or not given or not hmac.compare_digest(given.encode(), expected.encode()):
             raise web.HTTPForbidden(
                 text='{"error": "页面已过期，请刷新后再试"}', content_type="application/json"
@@ -207,7 +216,7 @@ class Sessions:
         token = secrets.token_urlsafe(32)
         async with self.db.transaction() as session:
             repo = WebSessionRepository(session)
-            old = request.cookies.get(self.cookie)
+            old = plain_token(request.cookies.get(self.cookie, ""))
             if old:
                 await repo.revoke(token_hash(old), now)
             row = await repo.add(
@@ -232,8 +241,8 @@ class Sessions:
     async def current(self, request: web.Request) -> WebSession | None:
         """The live session this request carries, or None (no cookie, unknown, revoked, idle
         too long or past its end). Activity moves the idle clock."""
-        token = request.cookies.get(self.cookie, "")
-        if not token or len(token) > 128:
+        token = plain_token(request.cookies.get(self.cookie, ""))
+        if not token:
             return None
         sid = token_hash(token)
         now = self.clock()
@@ -253,20 +262,21 @@ class Sessions:
             and now - row.last_seen_at < timedelta(seconds=row.idle_seconds)
         )
 
-    async def still_alive(self, session_id: str) -> bool:
-        """Re-checked on every message of an open WebSocket (logout elsewhere ends it)."""
+    async def still_alive(self, session_id: str, *, touch: bool = True) -> bool:
+        """Re-checked on every message of an open WebSocket, and every few seconds while it is
+        open (logout elsewhere ends it); ``touch``: this is activity, moving the idle clock."""
         now = self.clock()
         async with self.db.reader() as session:
             row = await WebSessionRepository(session).get(session_id)
         if row is None or not self.alive(row, now):
             return False
-        if now - row.last_seen_at >= TOUCH_EVERY:
+        if touch and now - row.last_seen_at >= TOUCH_EVERY:
             async with self.db.transaction() as session:
                 await WebSessionRepository(session).touch(session_id, now)
         return True
 
     async def end(self, request: web.Request, response: web.StreamResponse) -> None:
-        token = request.cookies.get(self.cookie, "")
+        token = plain_token(request.cookies.get(self.cookie, ""))
         if token:
             async with self.db.transaction() as session:
                 await WebSessionRepository(session).revoke(token_hash(token), self.clock())

@@ -33,6 +33,7 @@ WECHAT_FAILED = "微信登录没有成功，请回到公众号菜单重新打开
 
 QR_DOWN = "扫码登录暂时不能用，请用手机号登录"
 QR_GONE = "二维码已过期，请刷新"
+QR_NOT_HERE = "扫码登录只能在零工驿站的自助机上用"
 
 NAME_BAD = "名字请用 1 到 16 个字"
 NAME_IMPERSONATES = "这个名字像是平台或工作人员，请换一个（比如：张师傅）"
@@ -41,3 +42,5 @@ DEMO_ONLY = "这个功能只在演示模式下有"
 
 NEW_PERSON_NAME = "尾号{last4}"
 """The name a person logged in by phone has before they register."""
+WECHAT_PERSON_NAME = "微信用户"
+"""… and one who came in by WeChat before registering."""

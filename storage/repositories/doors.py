@@ -97,6 +97,27 @@ class LoginCodeRepository:
             return None
         return row
 
+    async def spend_try(self, code_id: int, max_attempts: int) -> int | None:
+        """Count one try of an unused code in one conditional UPDATE; the tries so far, or None
+        when none was left (so parallel guesses cannot share a try)."""
+        result = await self.session.execute(
+            update(LoginCode)
+            .where(LoginCode.id == code_id, LoginCode.used_at.is_(None), LoginCode.attempts < max_attempts)
+            .values(attempts=LoginCode.attempts + 1)
+            .returning(LoginCode.attempts)
+            .execution_options(synchronize_session=False)
+        )
+        return result.scalar()
+
+    async def mark_used(self, code_id: int, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(LoginCode)
+            .where(LoginCode.id == code_id, LoginCode.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
     async def purge(self, before: datetime) -> int:
         result = await self.session.execute(delete(LoginCode).where(LoginCode.expires_at < before))
         return int(result.rowcount or 0)
@@ -146,6 +167,14 @@ class LoginTicketRepository:
             .execution_options(synchronize_session=False)
         )
         return result.scalar()
+
+    async def void(self, ticket_id: str, now: datetime) -> None:
+        await self.session.execute(
+            update(LoginTicket)
+            .where(LoginTicket.id == ticket_id, LoginTicket.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
     async def purge(self, before: datetime) -> int:
         result = await self.session.execute(delete(LoginTicket).where(LoginTicket.expires_at < before))

@@ -46,15 +46,6 @@ class UserRepository:
         await self.session.flush()
         return user
 
-    async def user_by_phone(self, phone: str) -> int | None:
-        """The person registered with this phone number (as a worker first, else an employer)."""
-        for model in (WorkerProfile, EmployerProfile):
-            stmt = select(model.user_id).where(model.phone == phone).order_by(model.created_at).limit(1)
-            found = (await self.session.execute(stmt)).scalar()
-            if found is not None:
-                return int(found)
-        return None
-
     async def link(self, user_id: int, channel: str, external_id: str, now: datetime) -> None:
         """Know the person by one more channel identity (e.g. the web persona they logged in to)."""
         self.session.add(

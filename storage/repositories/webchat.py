@@ -13,8 +13,22 @@ class WebChatRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def personas(self) -> list[WebPersona]:
-        stmt = select(WebPersona).order_by(WebPersona.created_at, WebPersona.id)
+    async def demo_personas(self, only: str | None = None) -> list[WebPersona]:
+        """Personas anyone may pick in demo mode: never one that logged in with a phone or whose
+        person is also known on another channel (a real person, should demo mode be switched on
+        where people have logged in)."""
+        web_id = Identity.__table__.alias("web_id")
+        other = Identity.__table__.alias("other")
+        real = (
+            select(web_id.c.id)
+            .join(other, (other.c.user_id == web_id.c.user_id) & (other.c.channel != "web"))
+            .where(web_id.c.channel == "web", web_id.c.external_id == WebPersona.id)
+        )
+        stmt = (
+            select(WebPersona)
+            .where(WebPersona.phone.is_(None), ~real.exists(), *([WebPersona.id == only] if only else []))
+            .order_by(WebPersona.created_at, WebPersona.id)
+        )
         return list((await self.session.execute(stmt)).scalars())
 
     async def persona(self, persona_id: str) -> WebPersona | None:

@@ -5,32 +5,40 @@ its visitor, and links from other people shown as plain text. At 390 px (a phone
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
+
+import aiohttp
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.bot.test_browser import ARTIFACTS, serve_subprocess
 from tests.bot.test_login import TENCENT
+from tests.channels.conftest import OA_APPID, OA_SECRET, OA_TOKEN, serving
 from tests.fakes.tencent_sms import tencent_sms_fake
+from tests.wechat_sim import OfficialAccountSim, deliver
+from tests.wechat_sim.fake_api import FakeWeChatApi
 
 pytestmark = pytest.mark.browser
 SIZES = {"phone": (390, 844), "desktop": (1366, 900)}
 
 
-@pytest.fixture
-def sms() -> Iterator[Any]:
-    """A 腾讯云 SMS fake running in its own thread and event loop (the tests here are sync)."""
+def in_thread(make: Callable[[], AbstractAsyncContextManager[Any]]) -> Iterator[Any]:
+    """Run an async fake (``async with make() as fake``) in its own thread and event loop, for
+    the sync browser tests; yields the fake."""
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     holder: dict[str, Any] = {}
 
     async def main() -> None:
         holder["stop"] = asyncio.Event()
-        async with tencent_sms_fake(TENCENT["TENCENT_SMS_SECRET_ID"], TENCENT["TENCENT_SMS_SECRET_KEY"]) as fake:
+        async with make() as fake:
             holder["fake"] = fake
             ready.set()
             await holder["stop"].wait()
@@ -45,6 +53,26 @@ def sms() -> Iterator[Any]:
 
 
 @pytest.fixture
+def sms() -> Iterator[Any]:
+    """A 腾讯云 SMS fake on 127.0.0.1."""
+    yield from in_thread(lambda: tencent_sms_fake(TENCENT["TENCENT_SMS_SECRET_ID"], TENCENT["TENCENT_SMS_SECRET_KEY"]))
+
+
+@asynccontextmanager
+async def _wechat_api() -> AsyncIterator[FakeWeChatApi]:
+    fake = FakeWeChatApi(appid=OA_APPID, secret=OA_SECRET)
+    async with serving(fake.app()) as url:
+        fake.url = url  # type: ignore[attr-defined]
+        yield fake
+
+
+@pytest.fixture
+def wechat_api() -> Iterator[FakeWeChatApi]:
+    """The 公众号 API fake (makes the kiosk's QR codes)."""
+    yield from in_thread(_wechat_api)
+
+
+@pytest.fixture
 def login_server(db_url: str, sms: Any) -> Iterator[str]:
     yield from serve_subprocess(db_url, {"WEBCHAT_DEMO": "0", **TENCENT, "SMS_API_BASE": sms.url})
 
@@ -52,6 +80,14 @@ def login_server(db_url: str, sms: Any) -> Iterator[str]:
 @pytest.fixture
 def kiosk_server(db_url: str, sms: Any) -> Iterator[str]:
     yield from serve_subprocess(db_url, {"WEBCHAT_DEMO": "0", "WEBCHAT_KIOSK": "1", **TENCENT, "SMS_API_BASE": sms.url})
+
+
+@pytest.fixture
+def qr_kiosk_server(db_url: str, sms: Any, wechat_api: FakeWeChatApi) -> Iterator[str]:
+    env = {"WEBCHAT_DEMO": "0", "WEBCHAT_KIOSK": "1", **TENCENT, "SMS_API_BASE": sms.url,
+           "WECHAT_OA_TOKEN": OA_TOKEN, "WECHAT_OA_APPID": OA_APPID, "WECHAT_OA_SECRET": OA_SECRET,
+           "WECHAT_API_BASE": wechat_api.url}  # type: ignore[attr-defined]
+    yield from serve_subprocess(db_url, env)
 
 
 @pytest.fixture
@@ -137,6 +173,33 @@ def test_kiosk_forgets_each_visitor(kiosk_server: str, sms: Any, chromium: Brows
     expect(page.locator("#login")).to_be_visible()
     expect(page.locator(".msg")).to_have_count(0)
     page.screenshot(path=str(ARTIFACTS / "webchat-kiosk-after.png"), full_page=True)
+
+
+def test_kiosk_qr_login_with_confirmation(qr_kiosk_server: str, wechat_api: FakeWeChatApi, chromium: Browser) -> None:
+    page = _page(chromium, "desktop")
+    page.goto(qr_kiosk_server + "/")
+    expect(page.locator("#qr-image")).to_have_attribute("src", re.compile(r"^data:image/svg\+xml"))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "webchat-kiosk-qr.png"), full_page=True)
+    scene = list(wechat_api.qr_scenes.values())[-1]
+    sim = OfficialAccountSim(token=OA_TOKEN, appid=OA_APPID)
+
+    async def scan() -> str:
+        async with aiohttp.ClientSession() as http:
+            r = await deliver(http, qr_kiosk_server + "/wechat/oa", sim.event("oKioskVisitor_0000000001", "SCAN", scene))
+            reply = sim.read_reply(r.body)
+            return reply["Content"] if reply else ""
+
+    with ThreadPoolExecutor(1) as pool:  # Playwright's own loop runs in this thread
+        assert "自助机上登录" in pool.submit(asyncio.run, scan()).result(timeout=30)
+    expect(page.locator("#qr-confirm")).to_be_visible()
+    expect(page.locator("#qr-name")).to_have_text("微信用户")
+    page.screenshot(path=str(ARTIFACTS / "webchat-kiosk-qr-confirm.png"), full_page=True)
+    page.click("#qr-yes")
+    expect(page.locator("#chat")).to_be_visible()
+    expect(page.locator("#switch")).to_have_text("结束使用")
+    page.click("#switch")
+    expect(page.locator("#qr-image")).to_be_visible()  # a fresh code for the next visitor
 
 
 def test_other_peoples_links_are_plain_text(demo_server: str, chromium: Browser) -> None:

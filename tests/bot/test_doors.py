@@ -126,6 +126,25 @@ async def test_logout_ends_the_session_everywhere(demo: tuple[str, Services]) ->
         assert (await (await b.get("/api/me")).json())["persona"] is None
 
 
+async def test_an_open_socket_closes_when_its_session_ends(
+    demo: tuple[str, Services], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing sent after logout: the socket is closed without waiting for the browser to speak."""
+    import bot.adapters.webchat as webchat
+
+    monkeypatch.setattr(webchat, "SESSION_CHECK_SECONDS", 0.2)
+    url, _ = demo
+    async with Browser(url) as b, Browser(url) as other_tab:
+        await b.persona("老林")
+        other_tab.http.cookie_jar.update_cookies({c.key: c.value for c in b.http.cookie_jar})
+        ws = await b.ws()
+        await _history(ws)
+        assert (await other_tab.post("/api/logout")).status == 200  # e.g. 退出 in another tab
+        got = await recv_until(ws, lambda m, _g: m["type"] == "bye", wait=5)
+        assert got[-1]["type"] == "bye"
+        assert (await ws.receive()).type.name in ("CLOSE", "CLOSED", "CLOSING")
+
+
 async def test_session_idle_timeout(demo: tuple[str, Services], clock: FakeClock) -> None:
     url, services = demo
     async with Browser(url) as b:
@@ -241,11 +260,11 @@ async def test_persona_creation_rate_limited(demo: tuple[str, Services]) -> None
 
 
 async def test_messages_per_person_rate_limited(cfg: AppConfig, db: Database, clock: FakeClock) -> None:
-    services = build_services(with_webchat(cfg, demo=True, messages_per_minute=3), db=db, clock=clock)
+    services = build_services(with_webchat(cfg, demo=True, messages_per_minute=4), db=db, clock=clock)
     async with TestServer(build_app(services)) as srv, Browser(str(srv.make_url("/")).rstrip("/")) as b:
         p = await b.persona("老陶")
         ws = await b.ws()
-        await _history(ws)
+        await _history(ws)  # every frame counts: the hello is one of the four
         answers = []
         for i in range(5):
             await ws.send_json({"type": "say", "chat": p["id"], "text": "帮助", "id": f"r{i}"})
@@ -307,3 +326,26 @@ async def test_ended_sessions_and_old_counters_are_purged(demo: tuple[str, Servi
     async with services.db.reader() as s:
         assert await s.scalar(select(func.count()).select_from(WebSession)) == 1
         assert await s.scalar(select(func.count()).select_from(RateCounter)) == 0
+
+
+async def test_demo_never_offers_a_real_person(demo: tuple[str, Services], clock: FakeClock) -> None:
+    """Should demo mode be switched on where people have logged in: a persona that logged in by
+    phone, or whose person is known on the 公众号, is neither listed nor enterable."""
+    from storage.repositories import UserRepository, WebChatRepository
+
+    url, services = demo
+    async with services.db.transaction() as s:
+        web_repo, users = WebChatRepository(s), UserRepository(s)
+        await web_repo.add_persona("p-phone", "尾号1234", "worker", clock.now, phone="13905981234")
+        await web_repo.add_persona("p-wechat", "微信用户", "worker", clock.now)
+        user = await users.get_or_create("wechat_oa", "oReal", "", clock.now)
+        await users.link(user.id, "web", "p-wechat", clock.now)
+        await web_repo.add_persona("p-demo", "试用", "worker", clock.now)
+        demo_user = await users.get_or_create("web", "p-demo", "试用", clock.now)
+        assert demo_user.id != user.id
+    async with Browser(url) as b:
+        listed = [p["id"] for p in await (await b.get("/api/personas")).json()]
+        assert listed == ["p-demo"]
+        for real in ("p-phone", "p-wechat"):
+            assert (await b.post(f"/api/personas/{real}/enter")).status == 404
+        assert (await b.post("/api/personas/p-demo/enter")).status == 200

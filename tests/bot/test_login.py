@@ -68,37 +68,103 @@ async def _code(browser: Browser, fake: Any, phone: str = PHONE) -> str:
     return str(code)
 
 
-async def test_sms_login_lands_in_the_registered_person(
-    app_url: tuple[str, Services], tencent: Any, make_chat: Any
+async def _login(browser: Browser, fake: Any, phone: str = PHONE) -> dict[str, Any]:
+    code = await _code(browser, fake, phone)
+    res = await browser.post("/api/login/verify", {"phone": phone, "code": code})
+    assert res.status == 200, await res.text()
+    return dict(await res.json())
+
+
+_said = iter(range(1_000_000))
+
+
+async def _say(ws: Any, chat: str, text: str, needle: str) -> list[str]:
+    await ws.send_json({"type": "say", "chat": chat, "text": text, "id": f"m{next(_said)}"})
+    return bot_lines(await recv_until(ws, lambda _m, g: any(needle in t for t in bot_lines(g))))
+
+
+async def test_sms_login_comes_back_to_the_same_person(
+    app_url: tuple[str, Services], tencent: Any
 ) -> None:
-    url, services = app_url
-    # 老刘 registered earlier in chat (on the 公众号) with this phone.
-    chat = make_chat("oLiu", channel="wechat_oa", name="老刘")
-    for text in ("登记", "1", f"刘德福 {PHONE}", "泥水工", "夏茂", "1", "300"):
-        await chat.say(text)
-    async with Browser(url) as b:
-        page = await b.load()
-        assert "手机号" in page and "获取验证码" in page
-        code = await _code(b, tencent)
-        assert len(code) == 6 and code.isdigit()
-        res = await b.post("/api/login/verify", {"phone": "139 0598 1234", "code": code})
+    url, _ = app_url
+    async with Browser(url) as phone_browser:
+        code = await _code(phone_browser, tencent)
+        res = await phone_browser.post("/api/login/verify", {"phone": "139 0598 1234", "code": code})
         assert res.status == 200, await res.text()
         persona = await res.json()
-        assert persona["name"] == "刘德福"
+        assert persona["name"] == "尾号1234"
+        ws = await phone_browser.ws()
+        await ws.send_json({"type": "hello"})
+        await recv_until(ws, lambda m, _g: m["type"] == "history")
+        for text, needle in (("登记", "同意并开始"), ("1", "称呼和手机号"), (f"刘德福 {PHONE}", "会做什么活"),
+                             ("泥水工", "在哪里"), ("夏茂", "什么时候"), ("1", "最少多少钱"), ("300", "登记好了")):
+            await _say(ws, persona["id"], text, needle)
+        # the code is single-use
+        again = await phone_browser.post("/api/login/verify", {"phone": PHONE, "code": code})
+        assert again.status == 400
+    async with Browser(url) as kiosk:  # another day, another device: the same person
+        back = await _login(kiosk, tencent)
+        assert back["id"] == persona["id"]
+        ws = await kiosk.ws()
+        await ws.send_json({"type": "hello"})
+        await recv_until(ws, lambda m, _g: m["type"] == "history")
+        assert any("泥水工" in t for t in await _say(ws, back["id"], "我的资料", "刘德福"))
+
+
+async def test_a_phone_typed_in_chat_is_no_key_to_the_web(
+    app_url: tuple[str, Services], tencent: Any, make_chat: Any
+) -> None:
+    """Someone registered in the 公众号 with another person's phone number; when that person logs in
+    on the web by SMS they get an account of their own, not the impostor's."""
+    url, services = app_url
+    impostor = make_chat("oImpostor", channel="wechat_oa", name="冒充的")
+    for text in ("登记", "1", f"刘德福 {PHONE}", "泥水工", "夏茂", "1", "300"):
+        await impostor.say(text)
+    async with Browser(url) as b:
+        persona = await _login(b, tencent)
+        assert persona["name"] == "尾号1234"
         async with services.db.reader() as s:
-            stmt = select(Identity.channel, Identity.user_id).where(Identity.external_id.in_(["oLiu", persona["id"]]))
-            ids = list((await s.execute(stmt)).all())
-        assert len({user for _c, user in ids}) == 1 and {c for c, _u in ids} == {"wechat_oa", "web"}
-        # The chat knows them: 我的资料 shows the registration made on the 公众号.
+            stmt = select(Identity.external_id, Identity.user_id).where(
+                Identity.external_id.in_(["oImpostor", persona["id"]])
+            )
+            users = dict((await s.execute(stmt)).all())
+        assert users.get("oImpostor") != users.get(persona["id"])
         ws = await b.ws()
         await ws.send_json({"type": "hello"})
         await recv_until(ws, lambda m, _g: m["type"] == "history")
-        await ws.send_json({"type": "say", "chat": persona["id"], "text": "我的资料", "id": "x1"})
-        got = await recv_until(ws, lambda _m, g: any("刘德福" in t for t in bot_lines(g)))
-        assert any("泥水工" in t for t in bot_lines(got))
-        # the code is single-use
-        again = await b.post("/api/login/verify", {"phone": PHONE, "code": code})
-        assert again.status == 400
+        said = await _say(ws, persona["id"], "我的资料", "登记")
+        assert not any("刘德福" in t for t in said)
+
+
+async def test_only_the_browser_that_asked_may_try_the_code(
+    app_url: tuple[str, Services], tencent: Any
+) -> None:
+    url, _ = app_url
+    async with Browser(url) as owner, Browser(url) as stranger:
+        code = await _code(owner, tencent)
+        for _ in range(8):  # a stranger who knows the number cannot use up the owner's tries
+            res = await stranger.post("/api/login/verify", {"phone": PHONE, "code": "000000"})
+            assert res.status == 400
+        res = await stranger.post("/api/login/verify", {"phone": PHONE, "code": code})
+        assert res.status == 400  # not even with the right code
+        assert (await owner.post("/api/login/verify", {"phone": PHONE, "code": code})).status == 200
+
+
+async def test_parallel_guesses_share_no_try(app_url: tuple[str, Services], tencent: Any) -> None:
+    import asyncio
+
+    url, services = app_url
+    async with Browser(url) as b:
+        code = await _code(b, tencent)
+        wrong = "000000" if code != "000000" else "111111"
+        answers = await asyncio.gather(
+            *(b.post("/api/login/verify", {"phone": PHONE, "code": wrong}) for _ in range(12))
+        )
+        assert all(a.status in (400, 429) for a in answers)
+        async with services.db.reader() as s:
+            row = (await s.execute(select(LoginCode))).scalar_one()
+        assert row.attempts == services.cfg.sms.max_attempts  # never more tries than allowed
+        assert (await b.post("/api/login/verify", {"phone": PHONE, "code": code})).status == 400
 
 
 async def test_codes_are_hashed_expire_and_allow_five_tries(

@@ -110,25 +110,44 @@
 
   // -- kiosk: scan the 公众号 QR code ---------------------------------------------------------
   let qrTimer = null;
+  let qrTicket = null;
   async function startQr() {
     if (!$("qr-login") || state.persona) return;
     if (qrTimer) clearTimeout(qrTimer);
+    $("qr-confirm").hidden = true;
+    $("qr-image").hidden = false;
     const r = await post("/api/login/qr");
-    if (!r.ok) { $("qr-info").textContent = r.body.error || "出错了"; return; }
+    if (!r.ok) { $("qr-info").textContent = r.body.error || "出错了"; $("qr-image").hidden = true; return; }
     $("qr-image").src = r.body.image;
     $("qr-info").textContent = "";
     const ticket = r.body.ticket;
+    qrTicket = ticket;
     const until = Date.now() + r.body.expires_in * 1000;
     const poll = async () => {
-      if (state.persona) return;
+      if (state.persona || qrTicket !== ticket) return;
       if (Date.now() > until) { startQr(); return; }
       const res = await fetch("/api/login/qr/" + ticket, { credentials: "same-origin" });
       const b = await res.json().catch(() => ({}));
-      if (res.ok && b.id) { enter(b); return; }
+      if (res.ok && b.scanned) { // someone scanned: the visitor confirms it was them
+        $("qr-name").textContent = b.scanned;
+        $("qr-image").hidden = true;
+        $("qr-confirm").hidden = false;
+        return;
+      }
       if (res.status === 410 || res.status === 404) { startQr(); return; }
       qrTimer = setTimeout(poll, 2000);
     };
     qrTimer = setTimeout(poll, 2000);
+  }
+  if ($("qr-login")) {
+    $("qr-yes").addEventListener("click", async () => {
+      const r = await post("/api/login/qr/" + qrTicket + "/confirm");
+      if (r.ok) enter(r.body); else startQr();
+    });
+    $("qr-no").addEventListener("click", async () => {
+      await post("/api/login/qr/" + qrTicket + "/reject");
+      startQr();
+    });
   }
 
   // -- in and out ---------------------------------------------------------------------------

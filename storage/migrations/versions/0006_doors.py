@@ -36,6 +36,7 @@ def upgrade() -> None:
     sa.Column('phone', sa.String(length=20), nullable=False),
     sa.Column('code_hash', sa.String(length=64), nullable=False),
     sa.Column('salt', sa.String(length=32), nullable=False),
+    sa.Column('holder_hash', sa.String(length=64), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('created_at', storage.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('expires_at', storage.base.UTCDateTime(timezone=True), nullable=False),
