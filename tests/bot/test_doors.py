@@ -349,3 +349,32 @@ async def test_demo_never_offers_a_real_person(demo: tuple[str, Services], clock
         for real in ("p-phone", "p-wechat"):
             assert (await b.post(f"/api/personas/{real}/enter")).status == 404
         assert (await b.post("/api/personas/p-demo/enter")).status == 200
+
+
+async def test_bytes_that_are_not_utf8_in_cookies_and_headers_are_no_500(demo: tuple[str, Services]) -> None:
+    import asyncio
+    from urllib.parse import urlsplit
+
+    url, _ = demo
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+
+    async def raw(request: bytes) -> int:
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write(request)
+        await writer.drain()
+        status = int((await reader.readline()).split()[1])
+        writer.close()
+        return status
+
+    bad = b"\xff\xfe\xc3"
+    assert await raw(b"GET /api/me HTTP/1.1\r\nHost: x\r\nCookie: lg_sid=" + bad + b"\r\nConnection: close\r\n\r\n") == 200
+    assert await raw(b"GET / HTTP/1.1\r\nHost: x\r\nCookie: lg_csrf=" + bad + b"\r\nConnection: close\r\n\r\n") == 200
+    body = b'{"name": "x", "role": "worker"}'
+    post = (
+        b"POST /api/personas HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nCookie: lg_csrf="
+        + b"a" * 32 + b"\r\nX-CSRF-Token: " + bad + b"\r\nContent-Length: " + str(len(body)).encode()
+        + b"\r\nConnection: close\r\n\r\n" + body
+    )
+    assert await raw(post) == 403
+    qr = b"GET /api/login/qr/abcdefabcdefabcdef HTTP/1.1\r\nHost: x\r\nCookie: lg_qr=" + bad + b"\r\nConnection: close\r\n\r\n"
+    assert await raw(qr) == 404  # no such route in demo mode, and no crash either
