@@ -30,6 +30,7 @@ from storage.repositories.doors import (
     LoginCodeRepository,
     LoginTicketRepository,
     RateCounterRepository,
+    WebLinkRepository,
     WebSessionRepository,
 )
 
@@ -133,9 +134,10 @@ async def purge_doors(session: AsyncSession, _settings: Any, now: datetime) -> s
         await WebSessionRepository(session).purge(before),
         await LoginCodeRepository(session).purge(before),
         await LoginTicketRepository(session).purge(before),
+        await WebLinkRepository(session).purge(before),
         await RateCounterRepository(session).purge(now),
     )
-    return "{} session(s), {} code(s), {} kiosk ticket(s), {} counter(s) deleted".format(*counts)
+    return "{} session(s), {} code(s), {} kiosk ticket(s), {} link code(s), {} counter(s) deleted".format(*counts)
 
 
 JOBS: dict[str, tuple[MarketJob, float]] = {

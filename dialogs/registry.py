@@ -6,6 +6,7 @@ from dialogs import (
     chain,
     dispute,
     jobs,
+    link,
     menu,
     post_job,
     profile,
@@ -27,6 +28,7 @@ FLOWS: dict[str, Flow] = {
         *chain.FLOWS,
         *dispute.FLOWS,
         *pushes.FLOWS,
+        *link.FLOWS,
     )
 }
 
@@ -45,7 +47,7 @@ ENTRY: dict[str, str] = {
             "cancel_order", "change_headcount", "change_start",
             "confirm_price", "propose_price", "sign", "check_in", "complete", "paid", "received",
             "not_received", "rate", "dispute", "report", "case_offer", "case_accept",
-            "still_hiring", "training_signup",
+            "still_hiring", "training_signup", "link_web",
         )
     },
 }

@@ -173,3 +173,15 @@ TRAINING_SIGNED = "报名成功：{title}（{when}，{place}）。"
 TRAINING_ALREADY = "您已经报过名了。"
 TRAINING_FULL = "名额已满，下次早点报名。"
 NO_SUCH_TRAINING = "没有编号为 {code} 的培训或招聘会。"
+
+# 绑定 CODE: a phone login on the web joined to the person registered in the 公众号
+LINK_OFFER = (
+    "这个手机号在公众号里登记过。如果那是您本人，请在「{service}」公众号里发：绑定 {code}"
+    "（10 分钟内有效），网页上就能看到您在公众号的资料和招工。"
+    "如果您没在公众号登记过，说明有人用了您的手机号，请打热线 {hotline}。"
+)
+LINK_DONE = "绑定好了。在网页上刷新一下，就能看到您在公众号的资料和招工。"
+LINK_BAD = "这个绑定码不对或已过期，请在网页上重新登录获取。"
+LINK_NOT_YOURS = "这个绑定码对应的手机号和您登记的不一样，不能绑定。"
+LINK_WEB_BUSY = "网页上那个账号已经登记过了，不能合并。有问题请打热线 {hotline}。"
+LINK_TOO_MANY = "试错太多次了，请一小时后再试，或打热线 {hotline}。"

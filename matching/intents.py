@@ -151,6 +151,7 @@ CODE_COMMANDS: dict[str, tuple[str, ...]] = {
     "case_accept": ("同意方案", "接受方案", "接受"),
     "still_hiring": ("还招", "还在招", "继续招", "还要人"),
     "training_signup": ("培训报名", "报名培训", "参加培训", "报名招聘会", "参加招聘会"),
+    "link_web": ("绑定", "绑定网页", "网页绑定"),
 }
 
 # Commands whose number is a case id (short) rather than an order code (4 digits or more).

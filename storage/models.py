@@ -588,6 +588,22 @@ class LoginTicket(Base):
     used_at: Mapped[datetime | None]
 
 
+class WebLink(Base):
+    """A one-time code that joins a phone login on the web to the person registered with that
+    phone in the 公众号: shown only to whoever proved the phone by SMS, typed in the 公众号 chat
+    as 绑定 CODE by the person whose profile carries the same phone."""
+
+    __tablename__ = "web_links"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), index=True)
+    persona_id: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
 class RateCounter(Base):
     """Fixed-window counters shared by every process (login tries, persona creation, …)."""
 

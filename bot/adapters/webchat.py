@@ -201,6 +201,7 @@ class WebChat:
                 sms=sms,
                 wechat=wechat,
                 public_url=cfg.market.public_url,
+                service=cfg.service.name,
                 hotline=cfg.service.hotline,
                 code_ttl=timedelta(seconds=cfg.sms.code_ttl_seconds),
                 max_attempts=cfg.sms.max_attempts,

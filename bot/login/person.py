@@ -26,7 +26,8 @@ from bot.web.doors import LoginGate, plain_token
 from bot.web.jsonbody import BadInput, field_str, json_error, read_json_object
 from matching.phones import extract_phones, is_mobile
 from storage.models import LoginCode, WebPersona
-from storage.repositories import UserRepository, WebChatRepository
+from market import people
+from storage.repositories import OutboxRepository, UserRepository, WebChatRepository
 from storage.repositories.doors import LoginCodeRepository
 
 log = logging.getLogger("bot.login")
@@ -104,6 +105,7 @@ class PersonLogin:
         sms: SmsSender | None,
         wechat: WeChatWebAuth | None,
         public_url: str,
+        service: str,
         hotline: str,
         code_ttl: timedelta,
         max_attempts: int,
@@ -116,6 +118,7 @@ class PersonLogin:
         self.sms = sms
         self.wechat = wechat
         self.public_url = public_url.rstrip("/")
+        self.service = service
         self.hotline = hotline
         self.code_ttl = code_ttl
         self.max_attempts = max_attempts
@@ -214,6 +217,8 @@ class PersonLogin:
                 else:
                     outcome = "bad" if tries < self.max_attempts else "gone"
             persona = await persona_for_phone(session, phone, now) if outcome == "ok" else None
+            if persona is not None:
+                await self._offer_link(session, persona, phone, now)
         if outcome == "gone":
             return self._error(400, texts.CODE_GONE)
         if outcome == "bad" or persona is None:
@@ -222,6 +227,21 @@ class PersonLogin:
         self.doors.clear_cookie(response, HOLDER_COOKIE)
         await self.gate.log_in(request, response, persona.id)
         return response
+
+    async def _offer_link(self, session: AsyncSession, persona: WebPersona, phone: str, now: datetime) -> None:
+        """Someone registered this phone in the 公众号: tell the web person how to join the two
+        (a bot line in their chat: 绑定 CODE, typed in the 公众号 by the registered person)."""
+        offer = await people.offer_web_link(
+            session, persona.id, phone, now, service=self.service, hotline=self.hotline
+        )
+        if offer is not None:
+            await OutboxRepository(session).enqueue(
+                channel="web",
+                chat_id=persona.id,
+                text=offer,
+                idempotency_key=f"web-link:{persona.id}:{now.isoformat()}",
+                now=now,
+            )
 
     # -- WeChat web authorisation ----------------------------------------------------------------
     async def wechat_start(self, request: web.Request) -> web.StreamResponse:

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import LoginCode, LoginTicket, RateCounter, WebSession
+from storage.models import LoginCode, LoginTicket, RateCounter, WebLink, WebSession
 
 
 class WebSessionRepository:
@@ -178,6 +178,35 @@ class LoginTicketRepository:
 
     async def purge(self, before: datetime) -> int:
         result = await self.session.execute(delete(LoginTicket).where(LoginTicket.expires_at < before))
+        return int(result.rowcount or 0)
+
+
+class WebLinkRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: WebLink) -> WebLink:
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def open_by_code(self, code_hash: str, now: datetime) -> WebLink | None:
+        stmt = select(WebLink).where(
+            WebLink.code_hash == code_hash, WebLink.used_at.is_(None), WebLink.expires_at > now
+        )
+        return (await self.session.execute(stmt.limit(1))).scalar()
+
+    async def mark_used(self, link_id: int, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(WebLink)
+            .where(WebLink.id == link_id, WebLink.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
+    async def purge(self, before: datetime) -> int:
+        result = await self.session.execute(delete(WebLink).where(WebLink.expires_at < before))
         return int(result.rowcount or 0)
 
 

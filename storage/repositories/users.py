@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 
 from storage.hot import HotStatement
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +45,25 @@ class UserRepository:
         )
         await self.session.flush()
         return user
+
+    async def users_with_phone(self, phone: str) -> set[int]:
+        """Everyone whose worker or employer profile gives this phone (typed in chat, unproven)."""
+        found: set[int] = set()
+        for model in (WorkerProfile, EmployerProfile):
+            stmt = select(model.user_id).where(model.phone == phone)
+            found.update(int(x) for x in (await self.session.execute(stmt)).scalars())
+        return found
+
+    async def relink(self, channel: str, external_id: str, user_id: int, now: datetime) -> None:
+        """Make a channel identity belong to ``user_id`` (made if it does not exist yet)."""
+        result = await self.session.execute(
+            update(Identity)
+            .where(Identity.channel == channel, Identity.external_id == external_id)
+            .values(user_id=user_id)
+            .execution_options(synchronize_session=False)
+        )
+        if not result.rowcount:
+            await self.link(user_id, channel, external_id, now)
 
     async def link(self, user_id: int, channel: str, external_id: str, now: datetime) -> None:
         """Know the person by one more channel identity (e.g. the web persona they logged in to)."""

@@ -49,6 +49,11 @@ class WebChatRepository:
         )
         return (await self.session.execute(stmt)).scalar()
 
+    async def rename_persona(self, persona_id: str, name: str) -> None:
+        persona = await self.session.get(WebPersona, persona_id)
+        if persona is not None and name:
+            persona.name = name[:16]
+
     async def add_persona(
         self, persona_id: str, name: str, role: str, now: datetime, *, phone: str | None = None
     ) -> WebPersona:

@@ -134,6 +134,9 @@ async def test_a_phone_typed_in_chat_is_no_key_to_the_web(
         await recv_until(ws, lambda m, _g: m["type"] == "history")
         said = await _say(ws, persona["id"], "我的资料", "登记")
         assert not any("刘德福" in t for t in said)
+        # … and is told that someone registered their phone in the 公众号 (with the hotline).
+        offer = await _bot_text_with(ws, persona["id"], "绑定")
+        assert "有人用了您的手机号" in offer and services.cfg.service.hotline in offer
 
 
 async def test_only_the_browser_that_asked_may_try_the_code(
@@ -320,3 +323,56 @@ async def test_group_rooms_only_for_their_members(app_url: tuple[str, Services],
         assert room not in again["chats"]
         await wb.send_json({"type": "join", "room": "room-nowhere"})
         assert (await recv_until(wb, lambda m, _g: m["type"] == "error"))[-1]["text"] == "没有这个群"
+
+
+async def _bot_text_with(ws: Any, persona_id: str, needle: str) -> str:
+    """A bot line containing ``needle`` in the person's chat: already in the history, or pushed."""
+    await ws.send_json({"type": "hello"})
+
+    def hit(m: dict[str, Any], _g: Any) -> bool:
+        if m["type"] == "history":
+            return any(needle in line["text"] for line in m["chats"].get(persona_id, []) if line["bot"])
+        return m["type"] == "line" and m["line"]["bot"] and needle in m["line"]["text"]
+
+    got = (await recv_until(ws, hit))[-1]
+    lines = got["chats"][persona_id] if got["type"] == "history" else [got["line"]]
+    return next(line["text"] for line in lines if needle in line["text"])
+
+
+async def test_the_registered_person_joins_their_phone_login_with_a_code(
+    app_url: tuple[str, Services], tencent: Any, make_chat: Any
+) -> None:
+    """刘德福 registered in the 公众号; on the web he logs in with his phone, is told how to join the
+    two, types 绑定 CODE in the 公众号, and the web chat is his registration from then on."""
+    import re as _re
+
+    url, _ = app_url
+    liu = make_chat("oLiu_00000000000000000001", channel="wechat_oa", name="老刘")
+    for text in ("登记", "1", f"刘德福 {PHONE}", "泥水工", "夏茂", "1", "300"):
+        await liu.say(text)
+    stranger = make_chat("oStranger_0000000000000001", channel="wechat_oa", name="路人")
+    for text in ("登记", "1", "王五 13905980099", "泥水工", "夏茂", "1", "300"):
+        await stranger.say(text)
+    async with Browser(url) as b:
+        persona = await _login(b, tencent)
+        ws = await b.ws()
+        offer = await _bot_text_with(ws, persona["id"], "绑定")
+        code = _re.search(r"绑定 (\d{6})", offer).group(1)  # type: ignore[union-attr]
+        # Someone else in the 公众号 who learned the code cannot take the web login.
+        assert "不一样" in await stranger.say(f"绑定 {code}")
+        assert "绑定好了" in await liu.say(f"绑定 {code}")
+        assert "不对或已过期" in await liu.say(f"绑定 {code}")  # once
+        await ws.send_json({"type": "say", "chat": persona["id"], "text": "我的资料", "id": "link1"})
+        got = await recv_until(ws, lambda _m, g: any("刘德福" in t for t in bot_lines(g)))
+        assert any("泥水工" in t for t in bot_lines(got))
+    async with Browser(url) as again:  # the next phone login is 刘德福 at once
+        assert (await _login(again, tencent))["name"] == "刘德福"
+
+
+async def test_link_codes_cannot_be_guessed(app_url: tuple[str, Services], make_chat: Any) -> None:
+    impostor = make_chat("oGuess_0000000000000000001", channel="wechat_oa", name="猜")
+    for text in ("登记", "1", f"刘德福 {PHONE}", "泥水工", "夏茂", "1", "300"):
+        await impostor.say(text)
+    answers = [await impostor.say(f"绑定 {n:06d}") for n in range(7)]
+    assert all("不对或已过期" in a for a in answers[:5])
+    assert all("试错太多次" in a for a in answers[5:])

@@ -60,6 +60,19 @@ def upgrade() -> None:
     with op.batch_alter_table('login_tickets', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_tickets_expires_at'), ['expires_at'], unique=False)
 
+    op.create_table('web_links',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('persona_id', sa.String(length=40), nullable=False),
+    sa.Column('phone', sa.String(length=20), nullable=False),
+    sa.Column('created_at', storage.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', storage.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', storage.base.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_web_links'))
+    )
+    with op.batch_alter_table('web_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_web_links_code_hash'), ['code_hash'], unique=False)
+
     op.create_table('rate_counters',
     sa.Column('key', sa.String(length=160), nullable=False),
     sa.Column('window_start', storage.base.UTCDateTime(timezone=True), nullable=False),
@@ -117,6 +130,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('web_links')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_column('passive_for')
     op.drop_table('login_tickets')
