@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import inspect
 import logging
 import re
@@ -72,6 +73,23 @@ class HandleResult:
 OnNew = Callable[[AsyncSession], Awaitable[None]]
 
 
+@dataclass
+class _Turn:
+    """One private message being dispatched: its context, the conversation's stored row and flow
+    (None outside a conversation), the recognised intent and the replies so far."""
+
+    ctx: DialogContext
+    states: DialogStateRepository
+    row: DialogState | None
+    flow: Flow | None
+    intent: str | None
+    out: list[str]
+
+
+Fallback = Callable[[_Turn], Awaitable[list[str] | None]]
+"""A global command's handler; None declines (the current state answers the message instead)."""
+
+
 class KeyedLocks:
     """One asyncio.Lock per key, dropped when nobody holds or waits for it.
 
@@ -106,6 +124,8 @@ def clean_text(text: str) -> str:
 
 
 class DialogEngine:
+    """Runs each inbound message through its conversation's flow in one transaction (see module)."""
+
     def __init__(
         self,
         db: Database,
@@ -124,6 +144,7 @@ class DialogEngine:
         self.clock = clock
         self.on_commit = on_commit
         self.locks = KeyedLocks()
+        self.fallbacks = self._fallbacks()
 
     # -- public ----------------------------------------------------------------------------
     async def handle(
@@ -238,24 +259,38 @@ class DialogEngine:
             )
 
     async def _dispatch(self, session: AsyncSession, msg: InboundMessage, now: datetime) -> list[str]:
-        s = self.settings
-        if len(msg.text) > s.max_text_chars:
-            return [texts.TOO_LONG.format(limit=s.max_text_chars)]
+        if len(msg.text) > self.settings.max_text_chars:
+            return [texts.TOO_LONG.format(limit=self.settings.max_text_chars)]
         text = clean_text(msg.text)
         if msg.is_group:
-            # Group chatter is not for dialogs; a job post gets its card (market.group_posts), a
-            # direct @-mention a pointer to private chat. Groups are remembered for the digest.
-            from market.group_posts import handle_group_post
+            return await self._group_post(session, msg, text, now)
+        turn = await self._turn(session, msg, text, now)
+        fallback = self.fallbacks.get(turn.intent or "")
+        if fallback is not None:
+            replies = await fallback(turn)
+            if replies is not None:
+                return replies
+        if turn.row is None or turn.flow is None:
+            return await self._no_conversation(turn)
+        return await self._answer(turn, turn.row, turn.flow)
 
-            await remember_group(session, msg.channel, msg.chat_id, "", now)
-            card = await handle_group_post(
-                session, channel=msg.channel, chat_id=msg.chat_id, user_id=msg.user_id,
-                sender_name=msg.sender_name, text=text, now=now, tz=s.tz,
-            )
-            if card is not None:
-                return [card]
-            return [texts.GROUP_HINT] if msg.mentions_bot else []
+    async def _group_post(self, session: AsyncSession, msg: InboundMessage, text: str, now: datetime) -> list[str]:
+        """Group chatter is not for dialogs; a job post gets its card (market.group_posts), a
+        direct @-mention a pointer to private chat. Groups are remembered for the digest."""
+        from market.group_posts import handle_group_post
 
+        await remember_group(session, msg.channel, msg.chat_id, "", now)
+        card = await handle_group_post(
+            session, channel=msg.channel, chat_id=msg.chat_id, user_id=msg.user_id,
+            sender_name=msg.sender_name, text=text, now=now, tz=self.settings.tz,
+        )
+        if card is not None:
+            return [card]
+        return [texts.GROUP_HINT] if msg.mentions_bot else []
+
+    async def _turn(self, session: AsyncSession, msg: InboundMessage, text: str, now: datetime) -> _Turn:
+        """Load the conversation (an expired one, or one of a flow no longer known, ends politely),
+        build the step's context and recognise the command."""
         states = DialogStateRepository(session)
         row = await states.get(msg.channel, msg.chat_id, msg.user_id)
         out: list[str] = []
@@ -263,64 +298,91 @@ class DialogEngine:
             await states.clear(row)
             out.append(texts.TIMED_OUT.format(what=self._title(row.dialog)))
             row = None
-
         # A deep copy: steps mutate nested lists, and the stored row must only change on save.
         data: dict[str, Any] = copy.deepcopy(row.data) if row is not None else {}
-        ctx = DialogContext(msg=msg, text=text, session=session, now=now, settings=s, data=data)
+        ctx = DialogContext(msg=msg, text=text, session=session, now=now, settings=self.settings, data=data)
         user_id = await ctx.user_id()  # looked up once; steps reuse it
         if user_id is not None:
             await touch(session, user_id, now)  # active: digests count as read
         command = match_code_command(text)
         if command is not None and command.intent in self.entry:
-            name: str | None = command.intent
+            intent: str | None = command.intent
             ctx.command = command
         else:
-            intent = match_intent(text)
-            name = intent.intent if intent else None
+            match = match_intent(text)
+            intent = match.intent if match else None
+        flow = self.flows[row.dialog] if row is not None else None
+        return _Turn(ctx=ctx, states=states, row=row, flow=flow, intent=intent, out=out)
 
-        if row is not None:
-            flow = self.flows[row.dialog]
-            if name == "cancel":
-                await states.clear(row)
-                return [*out, texts.CANCELLED.format(what=self._title(row.dialog))]
-            if name == "help":
-                ask = await self._ask(flow, row.state, ctx)
-                return [*out, texts.HELP.format(hotline=s.hotline), texts.CONTINUE + ask]
-            if name == "back":
-                stack = list(data.get(_BACK_STACK, []))
-                if not stack:
-                    ask = await self._ask(flow, row.state, ctx)
-                    return [*out, texts.CANNOT_GO_BACK, ask]
-                previous = stack.pop()
-                data[_BACK_STACK] = stack
-                await self._save(states, row, msg, flow.name, previous, data, now)
-                return [*out, await self._ask(flow, previous, ctx)]
-            if name == "menu" or (name in self.entry and self.entry[name] != flow.name):
-                await states.clear(row)
-                if not flow.transient:
-                    out.append(texts.CANCELLED.format(what=self._title(row.dialog)))
-                row = None
-            else:
-                if not text:
-                    return [*out, texts.EMPTY, await self._ask(flow, row.state, ctx)]
-                step = await flow.state(row.state).handle(ctx)
-                return out + await self._apply(step, states, row, msg, flow, row.state, ctx)
+    # -- fallbacks: the global commands, the same at every state ---------------------------
+    def _fallbacks(self) -> dict[str, Fallback]:
+        """intent → handler, consulted before the current state (as python-telegram-bot's
+        ConversationHandler ``fallbacks``). A handler returning None declines: the state answers."""
+        table: dict[str, Fallback] = {
+            intent: functools.partial(self._enter, target) for intent, target in self.entry.items()
+        }
+        table.update(cancel=self._cancel, help=self._help, back=self._back, menu=self._menu)
+        return table
 
-        if name == "cancel":
-            return [*out, texts.NOTHING_TO_CANCEL]
-        if name == "help":
-            return [*out, texts.HELP.format(hotline=s.hotline)]
-        if name == "back":
-            return [*out, texts.CANNOT_GO_BACK]
-        target = self.entry.get(name or "")
-        if target is None:
-            target = self.entry["menu"]
-            if text and name is None and not out:
-                out.append(texts.UNKNOWN)
+    async def _cancel(self, t: _Turn) -> list[str]:
+        if t.row is None:
+            return [*t.out, texts.NOTHING_TO_CANCEL]
+        await t.states.clear(t.row)
+        return [*t.out, texts.CANCELLED.format(what=self._title(t.row.dialog))]
+
+    async def _help(self, t: _Turn) -> list[str]:
+        help_text = texts.HELP.format(hotline=self.settings.hotline)
+        if t.row is None or t.flow is None:
+            return [*t.out, help_text]
+        return [*t.out, help_text, texts.CONTINUE + await self._ask(t.flow, t.row.state, t.ctx)]
+
+    async def _back(self, t: _Turn) -> list[str]:
+        if t.row is None or t.flow is None:
+            return [*t.out, texts.CANNOT_GO_BACK]
+        stack = list(t.ctx.data.get(_BACK_STACK, []))
+        if not stack:
+            return [*t.out, texts.CANNOT_GO_BACK, await self._ask(t.flow, t.row.state, t.ctx)]
+        previous = stack.pop()
+        t.ctx.data[_BACK_STACK] = stack
+        await self._save(t.states, t.row, t.ctx.msg, t.flow.name, previous, t.ctx.data, t.ctx.now)
+        return [*t.out, await self._ask(t.flow, previous, t.ctx)]
+
+    async def _menu(self, t: _Turn) -> list[str]:
+        """The menu, from anywhere (inside the menu too: it starts afresh)."""
+        return await self._start(t, self.entry["menu"])
+
+    async def _enter(self, target: str, t: _Turn) -> list[str] | None:
+        """A command that starts a flow leaves the current one; said inside its own flow, it is an
+        answer to the current question."""
+        if t.flow is not None and t.flow.name == target:
+            return None
+        return await self._start(t, target)
+
+    # -- no global command ------------------------------------------------------------------
+    async def _no_conversation(self, t: _Turn) -> list[str]:
+        """Outside a conversation, text that starts nothing shows the menu."""
+        if t.ctx.text and t.intent is None and not t.out:
+            t.out.append(texts.UNKNOWN)
+        return await self._start(t, self.entry["menu"])
+
+    async def _answer(self, t: _Turn, row: DialogState, flow: Flow) -> list[str]:
+        """The current state's step reads the answer."""
+        if not t.ctx.text:
+            return [*t.out, texts.EMPTY, await self._ask(flow, row.state, t.ctx)]
+        step = await flow.state(row.state).handle(t.ctx)
+        return t.out + await self._apply(step, t.states, row, t.ctx.msg, flow, row.state, t.ctx)
+
+    async def _start(self, t: _Turn, target: str) -> list[str]:
+        """Leave the current flow, if any (announced unless it is menu-like), and start ``target``."""
+        if t.row is not None and t.flow is not None:
+            await t.states.clear(t.row)
+            if not t.flow.transient:
+                t.out.append(texts.CANCELLED.format(what=self._title(t.row.dialog)))
+            t.row = t.flow = None
         flow = self.flows[target]
-        ctx.data = {}
-        step = await flow.start(ctx)
-        return out + await self._apply(step, states, None, msg, flow, None, ctx)
+        t.ctx.data = {}
+        step = await flow.start(t.ctx)
+        return t.out + await self._apply(step, t.states, None, t.ctx.msg, flow, None, t.ctx)
 
     async def _apply(
         self,
