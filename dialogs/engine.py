@@ -156,46 +156,45 @@ class DialogEngine:
         may raise to refuse the delivery, and then nothing of it is written (the WeChat
         callbacks spend the request's signature there)."""
         key = msg.key
-        async with self.locks.hold(key):
-            async with self.db.transaction(lock=("conv", *self._key_parts(key))) as session:
-                if guard is not None:
-                    await guard(session)
-                now = self.clock()
-                record_id = await InboundRepository(session).record_once(
-                    channel=msg.channel,
-                    message_id=msg.message_id,
-                    chat_id=msg.chat_id,
-                    user_id=msg.user_id,
-                    received_at=msg.received_at,
+        async with self.locks.hold(key), self.db.transaction(lock=("conv", *self._key_parts(key))) as session:
+            if guard is not None:
+                await guard(session)
+            now = self.clock()
+            record_id = await InboundRepository(session).record_once(
+                channel=msg.channel,
+                message_id=msg.message_id,
+                chat_id=msg.chat_id,
+                user_id=msg.user_id,
+                received_at=msg.received_at,
+            )
+            if record_id is None:
+                log.info("duplicate message %s/%s ignored", msg.channel, msg.message_id)
+                return HandleResult(duplicate=True)
+            if on_new is not None:
+                await on_new(session)
+            result = await self._run_guarded(session, msg, now)
+            if result.outcome != "ok":
+                await InboundRepository(session).set_outcome(record_id, result.outcome)
+            outbox = OutboxRepository(session)
+            stored = []
+            for i, reply in enumerate(result.replies):
+                ikey = reply_key(msg.channel, msg.message_id, i)
+                row_id = await outbox.enqueue(
+                    channel=reply.channel,
+                    chat_id=reply.chat_id,
+                    text=reply.text,
+                    mention_user_ids=reply.mention_user_ids,
+                    idempotency_key=ikey,
+                    now=now,
                 )
-                if record_id is None:
-                    log.info("duplicate message %s/%s ignored", msg.channel, msg.message_id)
-                    return HandleResult(duplicate=True)
-                if on_new is not None:
-                    await on_new(session)
-                result = await self._run_guarded(session, msg, now)
-                if result.outcome != "ok":
-                    await InboundRepository(session).set_outcome(record_id, result.outcome)
-                outbox = OutboxRepository(session)
-                stored = []
-                for i, reply in enumerate(result.replies):
-                    ikey = reply_key(msg.channel, msg.message_id, i)
-                    row_id = await outbox.enqueue(
-                        channel=reply.channel,
-                        chat_id=reply.chat_id,
-                        text=reply.text,
-                        mention_user_ids=reply.mention_user_ids,
-                        idempotency_key=ikey,
-                        now=now,
+                stored.append(
+                    OutboundMessage(
+                        reply.channel, reply.chat_id, reply.text, reply.mention_user_ids, ikey, row_id
                     )
-                    stored.append(
-                        OutboundMessage(
-                            reply.channel, reply.chat_id, reply.text, reply.mention_user_ids, ikey, row_id
-                        )
-                    )
-                result.replies = stored
-                # Notifications the step triggered go out after its replies.
-                await flush_notifications(session)
+                )
+            result.replies = stored
+            # Notifications the step triggered go out after its replies.
+            await flush_notifications(session)
         if self.on_commit is not None:
             self.on_commit()
         return result
