@@ -123,11 +123,6 @@ async def by_code(session: AsyncSession, code: str) -> Order:
     return order
 
 
-async def open_orders(session: AsyncSession, limit: int = 20) -> list[Order]:
-    stmt = select(Order).where(Order.status == "open").order_by(Order.start_at).limit(limit)
-    return list((await session.execute(stmt)).scalars())
-
-
 async def orders_of_employer(session: AsyncSession, employer_id: int, limit: int = 10) -> list[Order]:
     stmt = (
         select(Order)

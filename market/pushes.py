@@ -41,10 +41,6 @@ async def pushes_this_week(session: AsyncSession, user_id: int, now: datetime, s
     )
 
 
-async def already_pushed(session: AsyncSession, key: str) -> bool:
-    return await session.scalar(select(PushRecord.id).where(PushRecord.key == key)) is not None
-
-
 async def push(
     session: AsyncSession,
     user_id: int,

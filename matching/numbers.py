@@ -36,7 +36,6 @@ AMOUNT_PATTERN = (
     r"|[一二两三四五六七八九](?=[块元])"  # 五块
     r")"
 )
-_AMOUNT_FULL_RE = re.compile(AMOUNT_PATTERN)
 _YUAN_JIAO_RE = re.compile(r"(\d+(?:\.\d+)?|[一二两三四五六七八九十])[块元]([一二两三四五六七八九\d])毛?")
 _MULT_RE = re.compile(r"(\d+(?:\.\d+)?)([kw万千])(\d{1,3})?")
 
@@ -104,7 +103,3 @@ def parse_count(span: str) -> int | None:
     if v is None or v != v.to_integral_value():
         return None
     return int(v)
-
-
-def is_amount(span: str) -> bool:
-    return _AMOUNT_FULL_RE.fullmatch(span) is not None

@@ -160,10 +160,6 @@ class Taxonomy:
     def __len__(self) -> int:
         return len(self._trades)
 
-    def alias_map(self) -> dict[str, str]:
-        """Every surface form the exact matcher knows, mapped to its trade id."""
-        return dict(self._exact)
-
     # -- finding ------------------------------------------------------------------------------
     def find(self, text: str) -> list[Trade]:
         """Trades mentioned in ``text`` (ordered by first appearance, no duplicates)."""
@@ -262,10 +258,6 @@ def _disambiguate(found: list[TradeMention]) -> list[TradeMention]:
             continue
         out.append(m)
     return out
-
-
-def _overlaps(spans: list[tuple[int, int]], a: int, b: int) -> bool:
-    return any(s < b and a < e for s, e in spans)
 
 
 def _opt_int(v: object) -> int | None:

@@ -122,15 +122,6 @@ def _hour24(hour: int, period: str | None) -> int | None:
     return hour
 
 
-@dataclass(slots=True)
-class _DatePart:
-    day: date | None
-    start: int
-    end: int
-    is_now: bool = False
-    period_hint: str | None = None  # 早/晚 from 明早 / 今晚
-
-
 def _resolve_date(m: re.Match[str], today: date) -> date | None:
     if m.group("rel"):
         return today + timedelta(days=_REL_DAY[m.group("rel")])

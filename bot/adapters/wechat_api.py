@@ -313,9 +313,6 @@ class RobotWebhook:
             content["mentioned_mobile_list"] = list(mentioned_mobiles)
         await self.send(key, {"msgtype": "text", "text": content})
 
-    async def send_markdown(self, key: str, text: str) -> None:
-        await self.send(key, {"msgtype": "markdown", "markdown": {"content": text}})
-
     async def send(self, key: str, payload: dict[str, Any]) -> None:
         result = await self.http.request(
             "POST", "/cgi-bin/webhook/send", params={"key": key}, body=payload
