@@ -269,9 +269,7 @@ def _at(day: date | None, t: time | None, text: str) -> Start:
 def _day_context_ok(clause: str, m: re.Match[str]) -> bool:
     """'5号' is a date; '3日结' / '200日' are not."""
     before = clause[max(0, m.start() - 1) : m.start()]
-    if before and (before.isdigit() or before in "月/-.:"):
-        return False
-    return True
+    return not before or not (before.isdigit() or before in "月/-.:")
 
 
 def _time_ok(clause: str, m: re.Match[str]) -> bool:
@@ -295,9 +293,7 @@ def _time_ok(clause: str, m: re.Match[str]) -> bool:
             return False
         if sep in (":", "："):
             return False
-    if sep in (":", "：") and not (m.group("rest") or "").rstrip("分").isdigit():
-        return False
-    return True
+    return sep not in (":", "：") or (m.group("rest") or "").rstrip("分").isdigit()
 
 
 _DURATION_RE = re.compile(
@@ -317,10 +313,10 @@ def find_duration(norm: str) -> Duration | None:
         n_s, unit = m.group("n"), m.group("u")
         before = norm[max(0, m.start() - 2) : m.start()]
         after = norm[m.end() : m.end() + 1]
-        if not m.group().startswith(("干", "做", "需", "要", "工期", "大概", "大约", "约", "预计")):
-            # bare "3天" only when followed by 左右/completed context; avoids '一天380'
-            if not m.group("tail") and after not in ("活", "完", "的", "工"):
-                continue
+        # bare "3天" only when followed by 左右/completed context; avoids '一天380'
+        bare = not m.group().startswith(("干", "做", "需", "要", "工期", "大概", "大约", "约", "预计"))
+        if bare and not m.group("tail") and after not in ("活", "完", "的", "工"):
+            continue
         if before.endswith(("每", "一")) or after in ("结", "薪"):
             continue
         n = 0.5 if n_s == "半" else _num(n_s)
