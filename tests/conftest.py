@@ -102,6 +102,21 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
+def no_db_url(tmp_path: Path) -> str:
+    """For tests that take no database, so they run once instead of once per backend: an SQLite
+    file without tables, where any query fails loudly rather than finding some database."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'no-tables.db'}"
+
+
+@pytest.fixture
+async def no_db(no_db_url: str) -> AsyncIterator[Database]:
+    """A ``Database`` on ``no_db_url``, for code that wants one but must never query it."""
+    database = Database(no_db_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 
@@ -114,6 +129,13 @@ def cfg(db_url: str) -> AppConfig:
 @pytest.fixture
 async def services(cfg: AppConfig, db: Database, clock: FakeClock) -> Services:
     return build_services(cfg, db=db, clock=clock)
+
+
+@pytest.fixture
+async def no_db_services(no_db_url: str, no_db: Database, clock: FakeClock) -> Services:
+    """``services`` wired the same way on ``no_db``: for tests of the wiring that never query."""
+    cfg = load_config(ROOT / "config.yaml", env={"DATABASE_URL": no_db_url})
+    return build_services(cfg, db=no_db, clock=clock)
 
 
 @dataclass

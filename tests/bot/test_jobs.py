@@ -13,8 +13,8 @@ from bot.app import Services, build_scheduler
 from bot.jobs import DrainingScheduler, market_job
 
 
-async def test_scheduler_registers_named_jobs(services: Services) -> None:
-    scheduler = build_scheduler(services)
+async def test_scheduler_registers_named_jobs(no_db_services: Services) -> None:
+    scheduler = build_scheduler(no_db_services)
     jobs = {j.id: j for j in scheduler.get_jobs()}
     assert set(jobs) == {
         "dialogs.expire", "market.digests", "market.group_digests", "market.still_hiring", "market.reminders",

@@ -103,12 +103,13 @@ async def test_scan_logs_the_kiosk_in_as_the_scanner(db_url: str, db, clock: Fak
                 assert (await (await kiosk.get("/api/me")).json())["persona"] is None
 
 
-async def test_no_qr_login_outside_the_kiosk(db_url: str, db, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+async def test_no_qr_login_outside_the_kiosk(no_db_url: str, no_db, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    """Nothing here reads the database: it runs once, on ``no_db``."""
     fake = FakeWeChatApi(appid=OA_APPID, secret=OA_SECRET)
     async with serving(fake.app()) as api_base:
         env = {**ENV, "WEBCHAT_KIOSK": "0", "WECHAT_API_BASE": api_base}
-        cfg = channel_config(db_url, **env)
-        async with running_services(cfg, db, clock) as services, serving_services(services) as base, Browser(
+        cfg = channel_config(no_db_url, **env)
+        async with running_services(cfg, no_db, clock) as services, serving_services(services) as base, Browser(
             base
         ) as b:
             assert "扫一扫" not in await b.load()
@@ -125,16 +126,20 @@ async def test_a_bystanders_scan_is_turned_away(db_url: str, db, clock: FakeCloc
         await bystander.say(text)
     async with serving(fake.app()) as api_base:
         cfg = channel_config(db_url, **ENV, WECHAT_API_BASE=api_base)
-        async with running_services(cfg, db, clock) as services, serving_services(services) as base:
-            async with aiohttp.ClientSession() as http, Browser(base) as kiosk:
-                ticket = await _ticket(kiosk, fake)
-                await _scan(http, base, sim, bystander.user_id, "SCAN", "login_" + ticket)
-                assert await (await kiosk.get(f"/api/login/qr/{ticket}")).json() == {"scanned": "王*国"}
-                assert (await kiosk.post(f"/api/login/qr/{ticket}/reject")).status == 200
-                assert (await kiosk.post(f"/api/login/qr/{ticket}/confirm")).status in (404, 410)
-                assert (await (await kiosk.get("/api/me")).json())["persona"] is None
-                assert services.cfg.webchat.kiosk  # the kiosk carries on with a new code
-                await _ticket(kiosk, fake)
+        async with (
+            running_services(cfg, db, clock) as services,
+            serving_services(services) as base,
+            aiohttp.ClientSession() as http,
+            Browser(base) as kiosk,
+        ):
+            ticket = await _ticket(kiosk, fake)
+            await _scan(http, base, sim, bystander.user_id, "SCAN", "login_" + ticket)
+            assert await (await kiosk.get(f"/api/login/qr/{ticket}")).json() == {"scanned": "王*国"}
+            assert (await kiosk.post(f"/api/login/qr/{ticket}/reject")).status == 200
+            assert (await kiosk.post(f"/api/login/qr/{ticket}/confirm")).status in (404, 410)
+            assert (await (await kiosk.get("/api/me")).json())["persona"] is None
+            assert services.cfg.webchat.kiosk  # the kiosk carries on with a new code
+            await _ticket(kiosk, fake)
 
 
 async def test_qr_codes_only_for_the_halls_terminals(db_url: str, db, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
@@ -144,12 +149,18 @@ async def test_qr_codes_only_for_the_halls_terminals(db_url: str, db, clock: Fak
     async with serving(fake.app()) as api_base:
         cfg = channel_config(db_url, **ENV, WECHAT_API_BASE=api_base)
         hall = with_section(cfg, "webchat", kiosk_networks=["10.8.0.0/24"])
-        async with running_services(hall, db, clock) as services, serving_services(services) as base:
-            async with Browser(base) as elsewhere:  # 127.0.0.1 is not the hall's network
-                res = await elsewhere.post("/api/login/qr")
-                assert res.status == 403 and "自助机" in (await res.json())["error"]
-                assert fake.qr_scenes == {}
+        async with (
+            running_services(hall, db, clock) as services,
+            serving_services(services) as base,
+            Browser(base) as elsewhere,  # 127.0.0.1 is not the hall's network
+        ):
+            res = await elsewhere.post("/api/login/qr")
+            assert res.status == 403 and "自助机" in (await res.json())["error"]
+            assert fake.qr_scenes == {}
         loopback = with_section(cfg, "webchat", kiosk_networks=["127.0.0.0/8"])
-        async with running_services(loopback, db, clock) as services, serving_services(services) as base:
-            async with Browser(base) as terminal:
-                assert (await terminal.post("/api/login/qr")).status == 200
+        async with (
+            running_services(loopback, db, clock) as services,
+            serving_services(services) as base,
+            Browser(base) as terminal,
+        ):
+            assert (await terminal.post("/api/login/qr")).status == 200
