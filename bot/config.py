@@ -36,6 +36,8 @@ class _Strict(BaseModel):
 
 
 class ServiceConfig(_Strict):
+    """The service's names, where it listens, its time zone and hotline."""
+
     name: str = "沙县区零工市场"
     """Shown in page titles and greetings."""
     bot_name: str = "零工小助手"
@@ -62,6 +64,8 @@ class ServiceConfig(_Strict):
 
 
 class DatabaseConfig(_Strict):
+    """Which database, and how SQLite runs."""
+
     url: str = "sqlite+aiosqlite:///var/linggong.db"
     """SQLAlchemy async URL; ``sqlite+aiosqlite`` (embedded) or ``postgresql+asyncpg``."""
     sqlite_inline: bool = True
@@ -77,6 +81,8 @@ class DatabaseConfig(_Strict):
 
 
 class DialogConfig(_Strict):
+    """Limits of a conversation: its idle timeout and a message's length."""
+
     expire_after_minutes: int = Field(30, ge=1, le=24 * 60)
     """An unfinished conversation times out after this many idle minutes."""
     max_text_chars: int = Field(2000, ge=50, le=100_000)
@@ -84,6 +90,8 @@ class DialogConfig(_Strict):
 
 
 class OutboxConfig(_Strict):
+    """How the outbox sender polls, retries, backs off and leases rows."""
+
     poll_seconds: float = Field(1.0, gt=0, le=60)
     max_attempts: int = Field(8, ge=1, le=100)
     """After this many failed attempts a row is dead-lettered and operators are alerted."""
@@ -94,11 +102,15 @@ class OutboxConfig(_Strict):
 
 
 class RoomConfig(_Strict):
+    """One simulated group room of the web chat."""
+
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     name: str = Field(min_length=1, max_length=40)
 
 
 class WebchatConfig(_Strict):
+    """The built-in web chat: rooms, demo / login / kiosk mode, sessions and rate limits."""
+
     rooms: tuple[RoomConfig, ...] = (RoomConfig(id="room-chengqu", name="沙县城区招工群"),)
     """Simulated group rooms of the built-in web chat."""
     demo: bool = False
@@ -347,6 +359,8 @@ class PushConfig(_Strict):
 
 
 class MarketConfig(_Strict):
+    """Market rules: pushes, links, the operator, payment and dispute deadlines, insurance."""
+
     pushes: PushConfig = PushConfig()
     public_url: str = ""
     """Base of links people open from chat (contract PDFs), e.g. ``https://lg.example.cn``.
@@ -374,6 +388,8 @@ class MarketConfig(_Strict):
 
 
 class SchedulerConfig(_Strict):
+    """Whether this process runs the scheduled jobs, and how fast."""
+
     enabled: bool = True
     """Run the scheduled jobs in this process (digests, reminders, arrears, expiry)."""
     time_scale: float = Field(1.0, gt=0, le=3600)
@@ -524,6 +540,8 @@ def _login_env(raw: dict[str, Any], env: dict[str, str]) -> None:
 
 
 class AppConfig(_Strict):
+    """The whole validated configuration (``config.yaml`` plus the environment)."""
+
     service: ServiceConfig = ServiceConfig()
     market: MarketConfig = MarketConfig()
     scheduler: SchedulerConfig = SchedulerConfig()

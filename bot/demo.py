@@ -24,6 +24,8 @@ from storage.repositories import UserRepository, WebChatRepository
 
 @dataclass(frozen=True)
 class DemoWorker:
+    """A demo worker and their web persona."""
+
     persona: str
     name: str
     phone: str
@@ -35,6 +37,8 @@ class DemoWorker:
 
 @dataclass(frozen=True)
 class DemoEmployer:
+    """A demo employer and their web persona."""
+
     persona: str
     name: str
     phone: str
@@ -51,6 +55,8 @@ WORKERS = (
 )
 @dataclass(frozen=True)
 class DemoOrder:
+    """A demo job order, posted by a demo employer."""
+
     employer: str
     code: str
     trade: str

@@ -61,6 +61,8 @@ class DeliveryDeferred(DeliveryError):
 
 
 class Transport(Protocol):
+    """Delivers outbox rows of one channel."""
+
     channel: str
     transactional: bool
 
@@ -84,6 +86,8 @@ class _Claimed:
 
 
 class OutboxSender:
+    """Delivers queued outbox rows through their channel's transport, with retries and dead letters."""
+
     def __init__(
         self,
         db: Database,

@@ -56,6 +56,8 @@ class Step:
 
 @dataclass(frozen=True)
 class State:
+    """One state of a flow: its question (``ask``) and what reads the answer (``handle``)."""
+
     name: str
     ask: AskFn
     handle: StepFn

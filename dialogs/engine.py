@@ -65,6 +65,8 @@ class Settings:
 
 @dataclass
 class HandleResult:
+    """What handling one message did: a duplicate, the replies queued, and its outcome."""
+
     duplicate: bool = False
     replies: list[OutboundMessage] = field(default_factory=list)
     outcome: str = "ok"

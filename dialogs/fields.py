@@ -34,6 +34,8 @@ _PHONE_PREFIX = re.compile(r"(?:手机号码|手机号|电话号码|电话|手�
 
 @dataclass(frozen=True)
 class Contact:
+    """A name and phone read from one answer; ``bad_phone`` when a number was given but is not valid."""
+
     name: str | None
     phone: str | None
     bad_phone: bool = False

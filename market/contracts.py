@@ -68,6 +68,8 @@ def contract_no(contract_id: int, version: int) -> str:
 
 @dataclass(frozen=True)
 class Parties:
+    """An assignment with its order, worker and employer: who a contract binds."""
+
     order: Order
     assignment: Assignment
     worker: WorkerProfile
@@ -204,6 +206,8 @@ def summary(p: Parties, contract: Contract, settings: MarketSettings) -> str:
 
 @dataclass(frozen=True)
 class SignResult:
+    """A signature recorded: the contract, who signed, and whether both parties have."""
+
     contract: Contract
     role: str
     complete: bool
@@ -288,6 +292,8 @@ async def sign(
 
 @dataclass(frozen=True)
 class Verification:
+    """A contract's stored hash against the one computed again, and the hashes its parties signed."""
+
     contract_id: int
     stored: str
     computed: str

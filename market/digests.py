@@ -116,6 +116,8 @@ def _first_look(settings: MarketSettings) -> timedelta:
 # -- matches for one worker (找活) -----------------------------------------------------------------
 @dataclass(frozen=True)
 class Offer:
+    """An open order fitting a worker, with why it fits."""
+
     order: Order
     why: str
 
@@ -137,6 +139,8 @@ async def matches_for(session: AsyncSession, user_id: int, settings: MarketSetti
 # -- personal digests ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DigestRun:
+    """What one digest run did (considered, sent, nothing fitting, skipped) and the last worker id."""
+
     considered: int
     sent: int
     nothing_fits: int

@@ -8,8 +8,8 @@ class UserFacingError(Exception):
 
 
 class NotRegistered(UserFacingError):
-    pass
+    """The person has not registered (yet) for what they asked."""
 
 
 class AlreadyRegistered(UserFacingError):
-    pass
+    """The person is already registered in that role."""

@@ -24,7 +24,7 @@ from storage.repositories._upsert import insert_ignore
 
 
 class Unbalanced(ValueError):
-    pass
+    """A ledger transaction whose postings do not sum to zero."""
 
 
 def wage_account(assignment_id: int) -> str:

@@ -243,6 +243,8 @@ async def record_cash(
 
 @dataclass(frozen=True)
 class ArrearsRun:
+    """What one 欠薪预警 run did: employers reminded, cases escalated."""
+
     reminded: int
     escalated: int
 

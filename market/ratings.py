@@ -64,6 +64,8 @@ async def rate(
 
 @dataclass(frozen=True)
 class Reputation:
+    """What others see of a person: average score, how many ratings, and a behaviour rate."""
+
     average_score: float | None
     ratings: int
     rate: float | None

@@ -23,6 +23,8 @@ class InsuranceOption:
 
 @dataclass(frozen=True)
 class MarketSettings:
+    """The market's rules as domain services need them (built from ``MarketConfig``)."""
+
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     hotline: str = "0598-5822345"
     service_name: str = "沙县区零工市场"

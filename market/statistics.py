@@ -25,6 +25,8 @@ GROUPS = ("day", "trade", "town")
 
 @dataclass
 class Metrics:
+    """The counts and sums of one period, trade or town."""
+
     orders_posted: int = 0
     orders_filled: int = 0
     same_day_fills: int = 0
@@ -72,6 +74,8 @@ class Metrics:
 
 @dataclass(frozen=True)
 class Period:
+    """A range of local days and the time zone they are counted in."""
+
     start: date
     end: date
     """Inclusive, local days."""

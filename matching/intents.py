@@ -40,6 +40,8 @@ _MAX_FUZZY_LEN = 8
 
 @dataclass(frozen=True, slots=True)
 class IntentMatch:
+    """A recognised intent, how well it matched, and the phrase it matched."""
+
     intent: str
     score: float
     phrase: str
@@ -162,6 +164,8 @@ _CODE_CMD = re.compile(r"^\s*(?P<verb>[^\d]{1,8}?)\s*(?P<code>\d{1,8})(?:\s+|(?=
 
 @dataclass(frozen=True, slots=True)
 class CodeCommand:
+    """A command naming an order or case code, e.g. ``接 3827``."""
+
     intent: str
     code: str
     rest: str

@@ -52,6 +52,8 @@ _LIST_JOIN_RE = re.compile(r"^\s*(?:和|与|及|跟|、|,|，|/|\+|加)\s*$")
 
 @dataclass(frozen=True, slots=True)
 class TradeRef:
+    """A trade named in a post (``level``: 大工 / 小工 when said)."""
+
     trade_id: str
     name: str
     level: str | None = None  # "skilled" (大工/师傅) | "helper" (小工) | None
@@ -68,6 +70,8 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class ParsedPost:
+    """Everything understood from one post: kind, trades, headcount, wages, time, place, contact, risk."""
+
     kind: str  # "job" | "seeker" | "other"
     trades: tuple[TradeRef, ...] = ()
     headcount: int | None = None

@@ -349,6 +349,8 @@ class LedgerTx(Base):
 
 
 class LedgerPosting(Base):
+    """One account's amount (integer fen) in a ledger transaction."""
+
     __tablename__ = "ledger_postings"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -378,6 +380,8 @@ class Payment(Base):
 
 
 class Rating(Base):
+    """A rating after settlement, once per assignment and side (score 1–5)."""
+
     __tablename__ = "ratings"
     __table_args__ = (
         UniqueConstraint("assignment_id", "rater_role"),
@@ -424,6 +428,8 @@ class Case(Base):
 
 
 class CaseEvent(Base):
+    """One step in a case, by whom: opened, an offer, accepted, escalated, resolved."""
+
     __tablename__ = "case_events"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -518,6 +524,8 @@ class Training(Base):
 
 
 class TrainingSignup(Base):
+    """A person's sign-up for a course or job fair (once each)."""
+
     __tablename__ = "training_signups"
     __table_args__ = (UniqueConstraint("training_id", "user_id"),)
 

@@ -29,6 +29,8 @@ from storage.db import Database
 
 @dataclass
 class Channels:
+    """The WeChat channels switched on: their outbox transports, callbacks and the Wechaty bridge."""
+
     cfg: AppConfig
     transports: dict[str, Any] = field(default_factory=dict)
     callbacks: list[Any] = field(default_factory=list)

@@ -14,6 +14,8 @@ from storage.models import Contract
 
 
 class Documents:
+    """Serves a contract's printable PDF to whoever holds its link (the parties, from their chat)."""
+
     def __init__(self, db: Database, market: MarketSettings) -> None:
         self.db = db
         self.market = market

@@ -152,6 +152,8 @@ class WebChatHub:
 
 
 class WebChat:
+    """The built-in web chat: its page, login doors and WebSocket, wired to the dialog engine."""
+
     def __init__(
         self,
         cfg: AppConfig,

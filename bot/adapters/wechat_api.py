@@ -34,6 +34,8 @@ class ApiUnavailable(Exception):
 
 
 class WeChatApiError(Exception):
+    """A WeChat API call answered with a non-zero ``errcode``."""
+
     def __init__(self, errcode: int, errmsg: str, *, api: str) -> None:
         super().__init__(f"{api}: errcode {errcode} {errmsg}")
         self.errcode = errcode

@@ -69,6 +69,8 @@ TEXT_MAX_BYTES = 2000
 
 
 class OfficialAccountCallback:
+    """The 公众号 callback: URL verification and signed messages and events, plaintext or safe mode."""
+
     def __init__(self, cfg: WechatOAConfig, core: CallbackCore) -> None:
         self.cfg = cfg
         self.core = core

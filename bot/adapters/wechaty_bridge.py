@@ -52,6 +52,8 @@ NOT_READY_RETRY = 15.0
 
 
 class WechatyBridge:
+    """Feeds the Wechaty gateway's messages to the engine and reconnects it when it breaks."""
+
     def __init__(
         self,
         cfg: WechatyConfig,

@@ -51,6 +51,8 @@ TEXT_MAX_BYTES = 2000  # app text ≤ 2048 bytes; robot text ≤ 2048 bytes
 
 
 class WeComCallback:
+    """The 企业微信 app callback: URL verification and encrypted messages."""
+
     def __init__(self, cfg: WecomConfig, core: CallbackCore) -> None:
         self.cfg = cfg
         self.core = core

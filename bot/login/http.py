@@ -18,6 +18,8 @@ class Unreachable(Exception):
 
 
 class HttpClient:
+    """HTTP for the login providers (status and body back); every failure to get an answer is ``Unreachable``."""
+
     def __init__(self, *, timeout: float, session: aiohttp.ClientSession | None = None) -> None:
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session = session

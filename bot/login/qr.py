@@ -46,6 +46,8 @@ _TICKET_ID = re.compile(r"^[A-Za-z0-9]{16,32}$")
 
 
 class QrApi(Protocol):
+    """What the kiosk needs of the 公众号 API: a temporary QR code for a scene."""
+
     async def create_qr(self, scene: str, *, expire_seconds: int) -> dict[str, object]: ...
 
 
@@ -68,6 +70,8 @@ def _hash(secret: str) -> str:
 
 
 class KioskQr:
+    """The kiosk's QR login routes: a ticket, its QR code, polling, 是我 / 不是我."""
+
     def __init__(self, gate: LoginGate, api: QrApi, *, networks: tuple[str, ...] = ()) -> None:
         self.gate = gate
         self.api = api

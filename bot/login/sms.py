@@ -70,6 +70,8 @@ class SmsError(Exception):
 
 
 class SmsSender(Protocol):
+    """Sends login codes by SMS (one per provider)."""
+
     name: str
 
     async def send_code(self, phone: str, code: str) -> None:

@@ -58,6 +58,8 @@ class OAuthError(Exception):
 
 
 class WeChatWebAuth:
+    """WeChat 网页授权 for one 公众号: the authorisation link and the code → openid exchange."""
+
     def __init__(
         self,
         appid: str,

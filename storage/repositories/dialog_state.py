@@ -67,6 +67,8 @@ class DialogState(NamedTuple):
 
 
 class DialogStateRepository:
+    """Where each conversation stands (its flow, state and data), versioned."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 

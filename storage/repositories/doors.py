@@ -16,6 +16,8 @@ from storage.models import LoginCode, LoginTicket, RateCounter, WebLink, WebSess
 
 
 class WebSessionRepository:
+    """Web chat and console login sessions."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
@@ -75,6 +77,8 @@ class WebSessionRepository:
 
 
 class LoginCodeRepository:
+    """SMS login codes (hashed) and their tries."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
@@ -182,6 +186,8 @@ class LoginTicketRepository:
 
 
 class WebLinkRepository:
+    """One-time 绑定 codes joining a phone login on the web to the person in the 公众号."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 

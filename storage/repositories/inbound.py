@@ -9,6 +9,8 @@ from storage.repositories._upsert import insert_ignore
 
 
 class InboundRepository:
+    """Message ids already handled (the dedupe of repeated deliveries) and their outcome."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 

@@ -15,6 +15,8 @@ _TABLE = CallbackNonce.__table__
 
 
 class CallbackNonceRepository:
+    """The WeChat callbacks' spent signatures (replays refused)."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 

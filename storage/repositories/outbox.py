@@ -11,6 +11,8 @@ from storage.repositories._upsert import insert_ignore
 
 
 class OutboxRepository:
+    """The outbox: replies and pushes queued, claimed, sent or dead-lettered."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 

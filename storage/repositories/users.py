@@ -19,6 +19,8 @@ _USER_ID = HotStatement(  # every message asks this
 
 
 class UserRepository:
+    """People and their channel identities."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 

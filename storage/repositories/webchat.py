@@ -10,6 +10,8 @@ from storage.repositories._upsert import insert_ignore
 
 
 class WebChatRepository:
+    """Web chat personas, rooms and transcripts."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
