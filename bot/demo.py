@@ -48,7 +48,9 @@ class DemoEmployer:
 
 WORKERS = (
     DemoWorker("demo-w-zhang", "张师傅", "13905981234", ("mason", "tiler"), ("夏茂镇",), "any", 300),
-    DemoWorker("demo-w-li", "李姐", "13805982345", ("cleaner", "kitchen_helper"), ("凤岗街道", "虬江街道"), "half_day", 120),
+    DemoWorker(
+        "demo-w-li", "李姐", "13805982345", ("cleaner", "kitchen_helper"), ("凤岗街道", "虬江街道"), "half_day", 120
+    ),
     DemoWorker("demo-w-chen", "陈阿姨", "15959803456", ("tea_picker", "farm_hand"), ("高砂镇", "南阳乡"), "any", 0),
     DemoWorker("demo-w-wang", "王小工", "18650984567", ("helper", "loader"), (), "any", 180),
     DemoWorker("demo-w-lin", "林师傅", "13605985678", ("electrician", "plumber"), ("凤岗街道",), "weekdays", 350),
@@ -83,7 +85,9 @@ ORDERS = (
     DemoOrder("demo-e-huang", "2601", "mason", 3, 380, "day", 1, 7, "夏茂镇", "东街自建房", ("包午饭",)),
     DemoOrder("demo-e-huang", "2602", "helper", 2, 220, "day", 1, 7, "夏茂镇", "东街自建房", ("包午饭",)),
     DemoOrder("demo-e-zheng", "2603", "kitchen_helper", 1, 25, "hour", 1, 10, "凤岗街道", "小吃城", ("包餐",), "pick"),
-    DemoOrder("demo-e-luo", "2604", "tea_picker", 6, 150, "day", 2, 6, "高砂镇", "高砂茶场", ("接送",), "first_come", ""),
+    DemoOrder(
+        "demo-e-luo", "2604", "tea_picker", 6, 150, "day", 2, 6, "高砂镇", "高砂茶场", ("接送",), "first_come", ""
+    ),
 )
 
 

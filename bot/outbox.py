@@ -26,6 +26,7 @@ Channels add their limits through optional transport attributes (all duck-typed)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable, Mapping
@@ -227,10 +228,8 @@ class OutboxSender:
             if sent:
                 continue
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.cfg.poll_seconds)
-            except TimeoutError:
-                pass
 
 
 async def _postpone(session: AsyncSession, row_id: int, at: datetime) -> None:

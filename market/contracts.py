@@ -42,7 +42,10 @@ _TEMPLATES = Environment(
     keep_trailing_newline=True,
     autoescape=False,  # plain text, never HTML
 )
-UNIT_WORDS = {"day": "天数", "half_day": "半天数", "hour": "小时数", "piece": "件数", "week": "周数", "month": "月数", "total": "工程量"}
+UNIT_WORDS = {
+    "day": "天数", "half_day": "半天数", "hour": "小时数", "piece": "件数", "week": "周数", "month": "月数",
+    "total": "工程量",
+}
 
 
 def canonical(text: str) -> str:
@@ -339,7 +342,9 @@ async def render_pdf(session: AsyncSession, contract_id: int, settings: MarketSe
     sigs = list(
         (
             await session.execute(
-                select(ContractSignature).where(ContractSignature.contract_id == contract_id).order_by(ContractSignature.id)
+                select(ContractSignature)
+                .where(ContractSignature.contract_id == contract_id)
+                .order_by(ContractSignature.id)
             )
         ).scalars()
     )

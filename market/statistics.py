@@ -110,7 +110,9 @@ async def breakdown(session: AsyncSession, period: Period, group: str, now: date
     def bump(when: datetime, order: Order, fn: Callable[[Metrics], None]) -> None:
         fn(out[_key(group, when, order, tz)])
 
-    posted = (await session.execute(select(Order).where(period.within(Order.created_at), Order.status != "held"))).scalars()
+    posted = (
+        await session.execute(select(Order).where(period.within(Order.created_at), Order.status != "held"))
+    ).scalars()
     for o in posted:
         def count_post(m: Metrics, o: Order = o) -> None:
             m.orders_posted += 1
@@ -123,7 +125,9 @@ async def breakdown(session: AsyncSession, period: Period, group: str, now: date
         bump(o.created_at, o, count_post)
 
     done = await session.execute(
-        select(Assignment, Order).join(Order, Order.id == Assignment.order_id).where(period.within(Assignment.completed_at))
+        select(Assignment, Order)
+        .join(Order, Order.id == Assignment.order_id)
+        .where(period.within(Assignment.completed_at))
     )
     for a, o in done.all():
         bump(a.completed_at, o, lambda m: setattr(m, "completions", m.completions + 1))
@@ -133,13 +137,17 @@ async def breakdown(session: AsyncSession, period: Period, group: str, now: date
         .join(LedgerPosting, LedgerPosting.tx_id == LedgerTx.id)
         .join(Assignment, Assignment.id == LedgerTx.assignment_id)
         .join(Order, Order.id == Assignment.order_id)
-        .where(LedgerTx.kind == "paid", LedgerPosting.account.startswith("wage:"), period.within(LedgerTx.created_at))
+        .where(
+            LedgerTx.kind == "paid", LedgerPosting.account.startswith("wage:"), period.within(LedgerTx.created_at)
+        )
     )
     for tx, amount, o in paid.all():
         bump(tx.created_at, o, lambda m, amount=amount: setattr(m, "amount_settled_fen", m.amount_settled_fen - amount))
 
     cases = await session.execute(
-        select(Case, Order).join(Order, Order.id == Case.order_id).where(Case.kind == "dispute", period.within(Case.created_at))
+        select(Case, Order)
+        .join(Order, Order.id == Case.order_id)
+        .where(Case.kind == "dispute", period.within(Case.created_at))
     )
     for c, o in cases.all():
         def count_case(m: Metrics, c: Case = c) -> None:
@@ -192,7 +200,10 @@ async def totals(session: AsyncSession, period: Period, now: datetime) -> Metric
     """The same figures with plain SQL aggregates (an independent recomputation)."""
     m = Metrics()
     m.orders_posted = int(
-        await session.scalar(select(func.count(Order.id)).where(period.within(Order.created_at), Order.status != "held")) or 0
+        await session.scalar(
+            select(func.count(Order.id)).where(period.within(Order.created_at), Order.status != "held")
+        )
+        or 0
     )
     m.orders_filled = int(
         await session.scalar(
@@ -202,17 +213,24 @@ async def totals(session: AsyncSession, period: Period, now: datetime) -> Metric
         )
         or 0
     )
-    m.completions = int(await session.scalar(select(func.count(Assignment.id)).where(period.within(Assignment.completed_at))) or 0)
+    m.completions = int(
+        await session.scalar(select(func.count(Assignment.id)).where(period.within(Assignment.completed_at))) or 0
+    )
     m.amount_settled_fen = -int(
         await session.scalar(
             select(func.coalesce(func.sum(LedgerPosting.amount_fen), 0))
             .join(LedgerTx, LedgerTx.id == LedgerPosting.tx_id)
-            .where(LedgerTx.kind == "paid", LedgerPosting.account.startswith("wage:"), period.within(LedgerTx.created_at))
+            .where(
+                LedgerTx.kind == "paid", LedgerPosting.account.startswith("wage:"), period.within(LedgerTx.created_at)
+            )
         )
         or 0
     )
     m.disputes_opened = int(
-        await session.scalar(select(func.count(Case.id)).where(Case.kind == "dispute", period.within(Case.created_at))) or 0
+        await session.scalar(
+            select(func.count(Case.id)).where(Case.kind == "dispute", period.within(Case.created_at))
+        )
+        or 0
     )
     m.disputes_resolved = int(
         await session.scalar(
@@ -223,7 +241,10 @@ async def totals(session: AsyncSession, period: Period, now: datetime) -> Metric
         or 0
     )
     m.contracts_signed = int(
-        await session.scalar(select(func.count(Contract.id)).where(Contract.status == "signed", period.within(Contract.signed_at))) or 0
+        await session.scalar(
+            select(func.count(Contract.id)).where(Contract.status == "signed", period.within(Contract.signed_at))
+        )
+        or 0
     )
     m.contracts_insured = int(
         await session.scalar(

@@ -195,10 +195,15 @@ def match_code_command(text: str) -> CodeCommand | None:
     if intent is None and len(verb) >= 2:
         verb_py = _pinyin(verb)
         scored = sorted(
-            ((max(fuzz.ratio(verb, v), fuzz.ratio(verb_py, _pinyin(v)) - 2), i) for v, i in index.items() if len(v) >= 2),
+            (
+                (max(fuzz.ratio(verb, v), fuzz.ratio(verb_py, _pinyin(v)) - 2), i)
+                for v, i in index.items()
+                if len(v) >= 2
+            ),
             reverse=True,
         )
-        if scored and scored[0][0] >= 80 and (len(scored) == 1 or scored[0][1] == scored[1][1] or scored[0][0] - scored[1][0] >= 5):
+        clear = len(scored) < 2 or scored[0][1] == scored[1][1] or scored[0][0] - scored[1][0] >= 5
+        if scored and scored[0][0] >= 80 and clear:
             intent = scored[0][1]
     if intent is None:
         return None

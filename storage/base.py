@@ -76,7 +76,7 @@ class Base(AsyncAttrs, DeclarativeBase):
     """The declarative base: constraint naming convention, datetimes stored as aware UTC."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime()}
+    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012  (SQLAlchemy reads this class attribute)
 
 
 def utcnow() -> datetime:

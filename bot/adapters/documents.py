@@ -29,7 +29,11 @@ class Documents:
         async with self.db.reader() as session:
             contract = await session.get(Contract, contract_id)
             token = request.match_info["token"].encode("ascii")
-            if contract is None or not contract.link_token or not hmac.compare_digest(contract.link_token.encode("ascii"), token):
+            if (
+                contract is None
+                or not contract.link_token
+                or not hmac.compare_digest(contract.link_token.encode("ascii"), token)
+            ):
                 raise web.HTTPNotFound(text="没有这份合同")
             try:
                 data = await contracts.render_pdf(session, contract_id, self.market)

@@ -145,10 +145,8 @@ class WebChatHub:
             except Exception:
                 log.exception("web chat push failed")
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
 
 
 class WebChat:

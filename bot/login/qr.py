@@ -18,8 +18,8 @@ and sent to someone to scan would log its maker in as them.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import hmac
+import ipaddress
 import logging
 import re
 import secrets
