@@ -26,7 +26,7 @@ from market.settings import MarketSettings
 from matching.digest import DigestIndex, workers_for_order
 from matching.score import OrderFacts, WorkerFacts
 from storage.models import Assignment, ChatGroup, Order, PriorityOffer, PushRecord, WorkerProfile
-from storage.hot import HotStatement
+from storage.sqlite.hot import HotStatement
 from storage.repositories._upsert import insert_ignore
 
 PRIORITY_FLAGS = {"low_income": "低收入家庭", "disabled": "残疾人", "hard_to_employ": "就业困难人员"}

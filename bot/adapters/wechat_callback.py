@@ -60,7 +60,7 @@ from dialogs.engine import DialogEngine, HandleResult
 from dialogs.events import InboundMessage, reply_key
 from storage.base import UTCDateTime
 from storage.db import BEFORE_COMMIT, Database, before_commit
-from storage.hot import HotStatement
+from storage.sqlite.hot import HotStatement
 from storage.models import OutboxRow
 from storage.repositories import CallbackNonceRepository, InboundRepository, OutboxRepository
 

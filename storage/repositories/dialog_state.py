@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.hot import HotStatement
+from storage.sqlite.hot import HotStatement
 from storage.models import DialogStateRow
 
 _T = DialogStateRow.__table__

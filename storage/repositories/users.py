@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
 
-from storage.hot import HotStatement
+from storage.sqlite.hot import HotStatement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import EmployerProfile, Identity, User, WorkerProfile

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
 from storage.base import UTCDateTime
 from storage.db import Database
-from storage.hot import HotStatement
+from storage.sqlite.hot import HotStatement
 from storage.models import InboundRecord, OutboxRow
 from storage.repositories import DialogStateRepository, OutboxRepository
 from storage.repositories.dialog_state import StaleDialogState
@@ -245,7 +245,7 @@ async def test_cancelled_writer_leaves_the_others_committed(sqlite_db: Database)
 
 
 async def test_nested_savepoints_roll_back_the_right_level(db: Database) -> None:
-    """Savepoints reuse a few names on SQLite (storage.inline_sqlite): nesting, rolling back an
+    """Savepoints reuse a few names on SQLite (storage.sqlite.inline_sqlite): nesting, rolling back an
     inner one and opening more afterwards still undoes exactly the right work."""
 
     async def add(s, key: str) -> None:  # type: ignore[no-untyped-def]
