@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market import texts
@@ -26,8 +26,7 @@ from market.settings import MarketSettings
 from matching.digest import DigestIndex, workers_for_order
 from matching.score import OrderFacts, WorkerFacts
 from storage.models import Assignment, ChatGroup, Order, PriorityOffer, PushRecord, WorkerProfile
-from storage.sqlite.hot import HotStatement
-from storage.repositories._upsert import insert_ignore
+from storage.repositories import ChatGroupRepository, PriorityOfferRepository, WorkerProfileRepository
 
 PRIORITY_FLAGS = {"low_income": "低收入家庭", "disabled": "残疾人", "hard_to_employ": "就业困难人员"}
 
@@ -217,27 +216,12 @@ async def send_digests(
 
 
 ACTIVE_RESOLUTION = timedelta(minutes=10)
-_WP = WorkerProfile.__table__
-_TOUCH = HotStatement(
-    update(_WP)
-    .where(
-        _WP.c.user_id == bindparam("p_user"),
-        or_(
-            _WP.c.ignored_digests != 0,
-            _WP.c.last_active_at.is_(None),
-            _WP.c.last_active_at < bindparam("p_stale", type_=_WP.c.last_active_at.type),
-        ),
-    )
-    .values(last_active_at=bindparam("p_now", type_=_WP.c.last_active_at.type), ignored_digests=0)
-)
 
 
 async def touch(session: AsyncSession, user_id: int, now: datetime) -> None:
     """A worker wrote to the bot: they are active (digests count as read, a pause ends).
     Written at most every few minutes, not on every message (one conditional UPDATE)."""
-    await _TOUCH.execute(
-        session, {"p_user": user_id, "p_now": now, "p_stale": now - ACTIVE_RESOLUTION}
-    )
+    await WorkerProfileRepository(session).mark_active(user_id, now, now - ACTIVE_RESOLUTION)
 
 
 async def set_subscription(session: AsyncSession, user_id: int, on: bool) -> WorkerProfile | None:
@@ -279,17 +263,12 @@ async def offer_to_priority_workers(session: AsyncSession, order: Order, setting
     sent = 0
     for user_id, m in chosen:
         p = by_user[user_id]
-        made = await insert_ignore(
-            session,
-            PriorityOffer.__table__,
-            {
-                "order_id": order.id,
-                "worker_id": user_id,
-                "groups": priority_groups(p, now, settings, worked.get(user_id)),
-                "days_waited": days_waited(p, now, worked.get(user_id)),
-                "offered_at": now,
-            },
-            PriorityOffer.id,
+        made = await PriorityOfferRepository(session).record_once(
+            order_id=order.id,
+            worker_id=user_id,
+            groups=priority_groups(p, now, settings, worked.get(user_id)),
+            days_waited=days_waited(p, now, worked.get(user_id)),
+            now=now,
         )
         if made is None:
             continue
@@ -375,12 +354,7 @@ async def send_group_digests(session: AsyncSession, settings: MarketSettings, no
 
 
 async def remember_group(session: AsyncSession, channel: str, chat_id: str, name: str, now: datetime) -> None:
-    await insert_ignore(
-        session,
-        ChatGroup.__table__,
-        {"channel": channel, "chat_id": chat_id, "name": name[:64], "town": "", "digest": True, "created_at": now},
-        ChatGroup.id,
-    )
+    await ChatGroupRepository(session).remember(channel=channel, chat_id=chat_id, name=name[:64], now=now)
 
 
 # -- still hiring? ---------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from market.notify import notify_user
 from market.orders import applicants, by_code, ensure_owner, when_text
 from market.settings import MarketSettings
 from storage.models import Assignment, Case, Order, Payment, WorkerProfile
-from storage.repositories._upsert import insert_ignore
+from storage.repositories import PaymentRepository
 
 
 async def outstanding(session: AsyncSession, assignment_id: int) -> int:
@@ -120,19 +120,9 @@ async def claim_payment(
             continue
         if amount > left - pending:
             raise UserFacingError(texts.OVERPAY.format(left=fen_to_text(left - pending)))
-        pid = await insert_ignore(
-            session,
-            Payment.__table__,
-            {
-                "assignment_id": a.id,
-                "amount_fen": amount,
-                "method": "employer",
-                "status": "claimed",
-                "recorded_by": f"user:{employer_id}",
-                "idempotency_key": f"{key}:{a.id}",
-                "created_at": now,
-            },
-            Payment.id,
+        pid = await PaymentRepository(session).claim_once(
+            assignment_id=a.id, amount_fen=amount, method="employer", recorded_by=f"user:{employer_id}",
+            key=f"{key}:{a.id}", now=now,
         )
         if pid is None:
             continue
@@ -218,19 +208,8 @@ async def record_cash(
     assert order is not None
     if a.status != "completed":
         raise UserFacingError(texts.NOT_COMPLETED_YET.format(code=order.code))
-    pid = await insert_ignore(
-        session,
-        Payment.__table__,
-        {
-            "assignment_id": a.id,
-            "amount_fen": amount_fen,
-            "method": "cash_hall",
-            "status": "claimed",
-            "recorded_by": operator,
-            "idempotency_key": key,
-            "created_at": now,
-        },
-        Payment.id,
+    pid = await PaymentRepository(session).claim_once(
+        assignment_id=a.id, amount_fen=amount_fen, method="cash_hall", recorded_by=operator, key=key, now=now
     )
     if pid is None:
         return None
