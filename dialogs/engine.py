@@ -37,10 +37,9 @@ from market.errors import UserFacingError
 from market.notify import discard_notifications, flush_notifications
 from market.settings import MarketSettings
 from matching.intents import match_code_command, match_intent
-from storage.db import Database
+from storage.db import Database, savepoint
 from storage.repositories import DialogStateRepository, InboundRepository, OutboxRepository
 from storage.repositories.dialog_state import DialogState
-from storage.sqlite.savepoint import savepoint
 
 log = logging.getLogger("dialogs.engine")
 

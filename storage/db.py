@@ -21,6 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.sqlite.group_commit import GroupCommit
 
+# ``async with savepoint(session):`` — the block's writes happen entirely or (when it raises) not
+# at all; the transaction around it goes on. The public name, outside storage, of
+# ``storage.sqlite.savepoint.savepoint``: a raw SAVEPOINT on the inline SQLite dialect,
+# ``session.begin_nested()`` everywhere else.
+from storage.sqlite.savepoint import savepoint as savepoint
+
 READ_ONLY = "linggong_read_only"
 
 
