@@ -72,7 +72,7 @@ class DrainingScheduler(AsyncIOScheduler):
     def jobs_running(self) -> int:
         return len(self._running)
 
-    async def drain(self, timeout: float = 10) -> None:
+    async def drain(self, timeout: float = 10) -> None:  # noqa: ASYNC109  # cancels the late jobs itself
         self.pause()
         await asyncio.sleep(0)  # a firing submitted just now starts, and so is counted
         if self._running:

@@ -60,7 +60,11 @@ async def push(
     """Send once per ``key``, outside quiet hours, within the weekly budget. True if queued."""
     if in_quiet_hours(now, settings):
         return False
-    if budgeted and kind in BUDGETED and await pushes_this_week(session, user_id, now, settings) >= settings.weekly_push_budget:
+    if (
+        budgeted
+        and kind in BUDGETED
+        and await pushes_this_week(session, user_id, now, settings) >= settings.weekly_push_budget
+    ):
         return False
     row = await PushLogRepository(session).record_once(
         user_id=user_id, kind=kind, key=key, local_day=local_day(now, settings), ref=ref[:200], now=now

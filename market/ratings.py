@@ -97,7 +97,11 @@ async def worker_reputation(session: AsyncSession, worker_id: int, now: datetime
         await session.execute(
             select(Assignment.status, Assignment.checked_in_at)
             .join(Order, Order.id == Assignment.order_id)
-            .where(Assignment.worker_id == worker_id, Assignment.status.in_(("completed", "no_show")), Order.start_at <= now)
+            .where(
+                Assignment.worker_id == worker_id,
+                Assignment.status.in_(("completed", "no_show")),
+                Order.start_at <= now,
+            )
         )
     ).all()
     came = sum(1 for status, _c in rows if status == "completed")

@@ -90,7 +90,9 @@ async def _by_code(session: AsyncSession, code: str) -> Training:
 async def sign_up(session: AsyncSession, code: str, user_id: int, settings: MarketSettings, now: datetime) -> str:
     t = await _by_code(session, code)
     if t.capacity:
-        taken = await session.scalar(select(func.count()).select_from(TrainingSignup).where(TrainingSignup.training_id == t.id))
+        taken = await session.scalar(
+            select(func.count()).select_from(TrainingSignup).where(TrainingSignup.training_id == t.id)
+        )
         if taken >= t.capacity:
             raise UserFacingError(texts.TRAINING_FULL)
     made = await TrainingSignupRepository(session).sign_up_once(training_id=t.id, user_id=user_id, now=now)

@@ -37,7 +37,7 @@ Processor = Callable[[Any], Any] | None
 class HotResult:
     """All rows (already fetched and converted) and the count of rows changed."""
 
-    __slots__ = ("rows", "rowcount")
+    __slots__ = ("rowcount", "rows")
 
     def __init__(self, rows: list[tuple[Any, ...]], rowcount: int) -> None:
         self.rows = rows  # sqlite3 rows are tuples already

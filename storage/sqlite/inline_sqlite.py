@@ -18,9 +18,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.dialects import registry
-from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import URL, Connection
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util import EMPTY_DICT, immutabledict
 
@@ -108,7 +108,7 @@ class LazySavepoint:
     be in play inside it — the SQLAlchemy nested transaction that keeps the session's objects in
     step with it (``nested``). See ``storage.sqlite.savepoint``."""
 
-    __slots__ = ("name", "opened_in", "nested")
+    __slots__ = ("name", "nested", "opened_in")
 
     def __init__(self, name: str, opened_in: Any) -> None:
         self.name = name
@@ -180,7 +180,9 @@ class InlineSession(AsyncSession):
         bind_arguments: Any = None,
         **kw: Any,
     ) -> Any:
-        return await self._statement(self.sync_session.execute, statement, params, execution_options, bind_arguments, kw)
+        return await self._statement(
+            self.sync_session.execute, statement, params, execution_options, bind_arguments, kw
+        )
 
     async def scalar(  # type: ignore[override]
         self,

@@ -44,11 +44,11 @@ def holds_objects(sync: Session) -> bool:
     return bool(sync.identity_map or sync._new or sync._deleted)
 
 
-class savepoint:  # noqa: N801  # used as ``async with savepoint(session):``
+class savepoint:  # used as ``async with savepoint(session):``
     """The block's writes happen entirely or (when it raises) not at all; the transaction
     around it goes on either way. (A class, not ``asynccontextmanager``: two per message.)"""
 
-    __slots__ = ("session", "_sp", "_raw", "_orm")
+    __slots__ = ("_orm", "_raw", "_sp", "session")
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
-from storage.sqlite.inline_sqlite import LAZY_SAVEPOINTS
 from storage.models import OutboxRow
 from storage.repositories import OutboxRepository
+from storage.sqlite.inline_sqlite import LAZY_SAVEPOINTS
 from storage.sqlite.savepoint import savepoint
 
 T0 = datetime(2026, 11, 26, 1, 2, 3, tzinfo=UTC)
