@@ -38,5 +38,10 @@ gateway/node_modules/.installed: gateway/package.json gateway/package-lock.json
 test: $(STAMP) system-deps gateway/node_modules/.installed
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# Static checks. For now the import contracts of pyproject.toml ([tool.importlinter]: layers, pure
+# matching, storage's private SQLite fast paths); ruff and mypy may join here later.
+lint: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -70,7 +70,7 @@ class DatabaseConfig(_Strict):
     """SQLAlchemy async URL; ``sqlite+aiosqlite`` (embedded) or ``postgresql+asyncpg``."""
     sqlite_inline: bool = True
     """SQLite only: run statements on the event loop instead of aiosqlite's thread (3× faster;
-    see storage/inline_sqlite.py)."""
+    see storage/sqlite/inline_sqlite.py)."""
 
     @field_validator("url")
     @classmethod

@@ -23,9 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market import cases, digests, orders, payments
-from storage.models import JobRun
-from storage.repositories import CallbackNonceRepository
-from storage.repositories._upsert import insert_ignore
+from storage.repositories import CallbackNonceRepository, JobRunRepository
 from storage.repositories.doors import (
     LoginCodeRepository,
     LoginTicketRepository,
@@ -74,7 +72,7 @@ class DrainingScheduler(AsyncIOScheduler):
     def jobs_running(self) -> int:
         return len(self._running)
 
-    async def drain(self, timeout: float = 10) -> None:
+    async def drain(self, timeout: float = 10) -> None:  # noqa: ASYNC109  # cancels the late jobs itself
         self.pause()
         await asyncio.sleep(0)  # a firing submitted just now starts, and so is counted
         if self._running:
@@ -93,10 +91,7 @@ def slot_of(now: datetime, every_seconds: float) -> str:
 
 
 async def claim_slot(session: AsyncSession, job_id: str, slot: str, now: datetime) -> bool:
-    made = await insert_ignore(
-        session, JobRun.__table__, {"job_id": job_id, "slot": slot, "runner": RUNNER, "started_at": now}, JobRun.id
-    )
-    return made is not None
+    return await JobRunRepository(session).claim_slot(job_id, slot, runner=RUNNER, now=now)
 
 
 def market_job(

@@ -4,7 +4,7 @@ For each message: take the conversation's lock, then (inside one database transa
 message id — a repeated delivery stops here — load the conversation's state, run global commands
 or the current state's step, save the new state, and write every reply to the outbox. Dialog state,
 domain changes and replies commit together or not at all (on SQLite, messages that queue up share
-one commit, each in its own savepoint: ``storage.group_commit``).
+one commit, each in its own savepoint: ``storage.sqlite.group_commit``).
 
 Errors: a ``UserFacingError`` (a known business refusal) becomes its own message; anything else
 is logged with the conversation key and the user gets a short apology, never a traceback. Either
@@ -38,10 +38,9 @@ from market.errors import UserFacingError
 from market.notify import discard_notifications, flush_notifications
 from market.settings import MarketSettings
 from matching.intents import match_code_command, match_intent
-from storage.db import Database
+from storage.db import Database, savepoint
 from storage.repositories import DialogStateRepository, InboundRepository, OutboxRepository
 from storage.repositories.dialog_state import DialogState
-from storage.savepoint import savepoint
 
 log = logging.getLogger("dialogs.engine")
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import LedgerPosting, LedgerTx
-from storage.repositories._upsert import insert_ignore
+from storage.repositories import LedgerRepository
 
 
 class Unbalanced(ValueError):
@@ -53,18 +53,8 @@ async def post(
         raise TypeError("amounts are integer fen")
     if not any(a for _acc, a in postings):
         return None  # nothing moves: no transaction
-    tx_id = await insert_ignore(
-        session,
-        LedgerTx.__table__,
-        {
-            "kind": kind,
-            "idempotency_key": key,
-            "assignment_id": assignment_id,
-            "memo": memo[:200],
-            "created_by": created_by[:64],
-            "created_at": now,
-        },
-        LedgerTx.id,
+    tx_id = await LedgerRepository(session).open_tx_once(
+        kind=kind, key=key, assignment_id=assignment_id, memo=memo[:200], created_by=created_by[:64], now=now
     )
     if tx_id is None:
         return None

@@ -28,7 +28,7 @@ from market.money import fen_to_text
 from market.notify import notify_user
 from matching.taxonomy import load_taxonomy
 from storage.models import Assignment, EmployerProfile, Order, WorkerProfile
-from storage.repositories._upsert import insert_ignore
+from storage.repositories import AssignmentRepository
 
 OPEN_STATES = ("open", "full")
 ACTIVE_ASSIGNMENT = ("applied", "confirmed")
@@ -292,21 +292,16 @@ async def take(
         )
     status = "confirmed" if order.mode == "first_come" else "applied"
     if existing is None:
-        assignment_id = await insert_ignore(
-            session,
-            Assignment.__table__,
-            {
-                "order_id": order.id,
-                "worker_id": worker_id,
-                "status": status,
-                "agreed_wage_fen": order.wage_fen,
-                "wage_unit": order.wage_unit,
-                "created_at": now,
-                "confirmed_at": now if status == "confirmed" else None,
-                # The posted wage is the employer's offer: their side of the price is agreed.
-                "employer_price_ok_at": now,
-            },
-            Assignment.id,
+        assignment_id = await AssignmentRepository(session).add_once(
+            order_id=order.id,
+            worker_id=worker_id,
+            status=status,
+            agreed_wage_fen=order.wage_fen,
+            wage_unit=order.wage_unit,
+            confirmed_at=now if status == "confirmed" else None,
+            # The posted wage is the employer's offer: their side of the price is agreed.
+            employer_price_ok_at=now,
+            now=now,
         )
         if assignment_id is None:  # another delivery of the same tap got here first
             raise UserFacingError(texts.ALREADY_TAKEN.format(code=code))

@@ -21,7 +21,7 @@ from market.notify import notify_user
 from market.orders import applicants, by_code, ensure_owner, when_text
 from market.settings import MarketSettings
 from storage.models import Assignment, Case, Order, Payment, WorkerProfile
-from storage.repositories._upsert import insert_ignore
+from storage.repositories import PaymentRepository
 
 
 async def outstanding(session: AsyncSession, assignment_id: int) -> int:
@@ -75,7 +75,10 @@ async def _post_payment(session: AsyncSession, p: Payment, order: Order, now: da
         session,
         kind="paid",
         key=f"pay:{p.id}",
-        postings=[(ledger.wage_account(p.assignment_id), -p.amount_fen), (ledger.employer_account(order.employer_id), p.amount_fen)],
+        postings=[
+            (ledger.wage_account(p.assignment_id), -p.amount_fen),
+            (ledger.employer_account(order.employer_id), p.amount_fen),
+        ],
         assignment_id=p.assignment_id,
         memo=f"{order.code} {p.method}",
         created_by=by,
@@ -113,26 +116,18 @@ async def claim_payment(
         left = await outstanding(session, a.id)
         pending = sum(
             p.amount_fen
-            for p in (await session.execute(select(Payment).where(Payment.assignment_id == a.id, Payment.status == "claimed"))).scalars()
+            for p in (
+                await session.execute(select(Payment).where(Payment.assignment_id == a.id, Payment.status == "claimed"))
+            ).scalars()
         )
         amount = amount_fen if amount_fen is not None else left - pending
         if amount <= 0:
             continue
         if amount > left - pending:
             raise UserFacingError(texts.OVERPAY.format(left=fen_to_text(left - pending)))
-        pid = await insert_ignore(
-            session,
-            Payment.__table__,
-            {
-                "assignment_id": a.id,
-                "amount_fen": amount,
-                "method": "employer",
-                "status": "claimed",
-                "recorded_by": f"user:{employer_id}",
-                "idempotency_key": f"{key}:{a.id}",
-                "created_at": now,
-            },
-            Payment.id,
+        pid = await PaymentRepository(session).claim_once(
+            assignment_id=a.id, amount_fen=amount, method="employer", recorded_by=f"user:{employer_id}",
+            key=f"{key}:{a.id}", now=now,
         )
         if pid is None:
             continue
@@ -151,7 +146,9 @@ async def claim_payment(
 async def _worker_claims(session: AsyncSession, code: str, worker_id: int) -> tuple[Order, Assignment, list[Payment]]:
     order = await by_code(session, code)
     a = (
-        await session.execute(select(Assignment).where(Assignment.order_id == order.id, Assignment.worker_id == worker_id))
+        await session.execute(
+            select(Assignment).where(Assignment.order_id == order.id, Assignment.worker_id == worker_id)
+        )
     ).scalar_one_or_none()
     if a is None:
         raise UserFacingError(texts.NOT_TAKEN.format(code=code))
@@ -200,7 +197,9 @@ async def reject_claim(session: AsyncSession, code: str, worker_id: int, now: da
     await session.flush()
     await notify_user(
         session, order.employer_id,
-        texts.PAYMENT_REJECTED_EMPLOYER.format(name=worker.name if worker else "", amount=fen_to_text(total), code=code),
+        texts.PAYMENT_REJECTED_EMPLOYER.format(
+            name=worker.name if worker else "", amount=fen_to_text(total), code=code
+        ),
         key=f"rejected:{claims[-1].id}", now=now,
     )
     return total
@@ -218,19 +217,8 @@ async def record_cash(
     assert order is not None
     if a.status != "completed":
         raise UserFacingError(texts.NOT_COMPLETED_YET.format(code=order.code))
-    pid = await insert_ignore(
-        session,
-        Payment.__table__,
-        {
-            "assignment_id": a.id,
-            "amount_fen": amount_fen,
-            "method": "cash_hall",
-            "status": "claimed",
-            "recorded_by": operator,
-            "idempotency_key": key,
-            "created_at": now,
-        },
-        Payment.id,
+    pid = await PaymentRepository(session).claim_once(
+        assignment_id=a.id, amount_fen=amount_fen, method="cash_hall", recorded_by=operator, key=key, now=now
     )
     if pid is None:
         return None

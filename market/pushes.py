@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from market.notify import notify_user
 from market.settings import MarketSettings
 from storage.models import PushRecord
-from storage.repositories._upsert import insert_ignore
+from storage.repositories import PushLogRepository
 
 BUDGETED = ("digest", "offer", "training")
 
@@ -56,13 +56,14 @@ async def push(
     """Send once per ``key``, outside quiet hours, within the weekly budget. True if queued."""
     if in_quiet_hours(now, settings):
         return False
-    if budgeted and kind in BUDGETED and await pushes_this_week(session, user_id, now, settings) >= settings.weekly_push_budget:
+    if (
+        budgeted
+        and kind in BUDGETED
+        and await pushes_this_week(session, user_id, now, settings) >= settings.weekly_push_budget
+    ):
         return False
-    row = await insert_ignore(
-        session,
-        PushRecord.__table__,
-        {"user_id": user_id, "kind": kind, "key": key, "local_day": local_day(now, settings), "ref": ref[:200], "created_at": now},
-        PushRecord.id,
+    row = await PushLogRepository(session).record_once(
+        user_id=user_id, kind=kind, key=key, local_day=local_day(now, settings), ref=ref[:200], now=now
     )
     if row is None:
         return False

@@ -12,7 +12,7 @@ from market import texts
 from market.errors import UserFacingError
 from market.orders import applicants, by_code
 from storage.models import Assignment, Order, Rating
-from storage.repositories._upsert import insert_ignore
+from storage.repositories import RatingRepository
 
 
 async def rate(
@@ -44,19 +44,9 @@ async def rate(
         role, ratee = "worker", order.employer_id
     if target.paid_at is None:
         raise UserFacingError(texts.NOT_SETTLED_FOR_RATING)
-    made = await insert_ignore(
-        session,
-        Rating.__table__,
-        {
-            "assignment_id": target.id,
-            "rater_role": role,
-            "rater_id": rater_id,
-            "ratee_id": ratee,
-            "score": score,
-            "comment": comment[:200],
-            "created_at": now,
-        },
-        Rating.id,
+    made = await RatingRepository(session).rate_once(
+        assignment_id=target.id, rater_role=role, rater_id=rater_id, ratee_id=ratee, score=score,
+        comment=comment[:200], now=now,
     )
     if made is None:
         raise UserFacingError(texts.ALREADY_RATED)
@@ -109,7 +99,11 @@ async def worker_reputation(session: AsyncSession, worker_id: int, now: datetime
         await session.execute(
             select(Assignment.status, Assignment.checked_in_at)
             .join(Order, Order.id == Assignment.order_id)
-            .where(Assignment.worker_id == worker_id, Assignment.status.in_(("completed", "no_show")), Order.start_at <= now)
+            .where(
+                Assignment.worker_id == worker_id,
+                Assignment.status.in_(("completed", "no_show")),
+                Order.start_at <= now,
+            )
         )
     ).all()
     came = sum(1 for status, _c in rows if status == "completed")

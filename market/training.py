@@ -16,7 +16,7 @@ from market.orders import when_text
 from market.pushes import push
 from market.settings import MarketSettings
 from storage.models import Training, TrainingSignup, WorkerProfile
-from storage.repositories._upsert import insert_ignore
+from storage.repositories import TrainingSignupRepository
 
 
 async def add_training(
@@ -90,12 +90,12 @@ async def _by_code(session: AsyncSession, code: str) -> Training:
 async def sign_up(session: AsyncSession, code: str, user_id: int, settings: MarketSettings, now: datetime) -> str:
     t = await _by_code(session, code)
     if t.capacity:
-        taken = await session.scalar(select(func.count()).select_from(TrainingSignup).where(TrainingSignup.training_id == t.id))
+        taken = await session.scalar(
+            select(func.count()).select_from(TrainingSignup).where(TrainingSignup.training_id == t.id)
+        )
         if taken >= t.capacity:
             raise UserFacingError(texts.TRAINING_FULL)
-    made = await insert_ignore(
-        session, TrainingSignup.__table__, {"training_id": t.id, "user_id": user_id, "created_at": now}, TrainingSignup.id
-    )
+    made = await TrainingSignupRepository(session).sign_up_once(training_id=t.id, user_id=user_id, now=now)
     if made is None:
         raise UserFacingError(texts.TRAINING_ALREADY)
     return texts.TRAINING_SIGNED.format(title=t.title, when=when_text(t.starts_at, settings.tz), place=t.place)

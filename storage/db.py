@@ -3,7 +3,7 @@
 SQLite (embedded default) runs in WAL mode and every transaction starts with ``BEGIN IMMEDIATE``,
 so a read-then-write never fails half-way on a lock upgrade; inside one process writers queue
 instead of spinning in SQLite's busy handler, and writers that queue up share one commit, each in
-its own savepoint (``storage.group_commit``). PostgreSQL runs at READ
+its own savepoint (``storage.sqlite.group_commit``). PostgreSQL runs at READ
 COMMITTED with row locks and advisory locks where a service needs them.
 """
 
@@ -19,7 +19,13 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from storage.group_commit import GroupCommit
+from storage.sqlite.group_commit import GroupCommit
+
+# ``async with savepoint(session):`` — the block's writes happen entirely or (when it raises) not
+# at all; the transaction around it goes on. The public name, outside storage, of
+# ``storage.sqlite.savepoint.savepoint``: a raw SAVEPOINT on the inline SQLite dialect,
+# ``session.begin_nested()`` everywhere else.
+from storage.sqlite.savepoint import savepoint as savepoint
 
 READ_ONLY = "linggong_read_only"
 
@@ -38,7 +44,7 @@ def make_engine(url: str, *, sqlite_inline: bool = True, **kwargs: Any) -> Async
         # few hundred distinct statements, and a miss means parsing the SQL again.
         kwargs["connect_args"] = {"timeout": 60, "cached_statements": 1024}
         if sqlite_inline and database != ":memory:":
-            from storage.inline_sqlite import inline_url
+            from storage.sqlite.inline_sqlite import inline_url
 
             engine = create_async_engine(inline_url(url), pool_use_lifo=True, **kwargs)
         else:
@@ -105,7 +111,7 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         session_class: type[AsyncSession] = AsyncSession
         if self.engine.dialect.driver == "linggong_inline":
-            from storage.inline_sqlite import InlineSession
+            from storage.sqlite.inline_sqlite import InlineSession
 
             session_class = InlineSession
         self.sessions = async_sessionmaker(

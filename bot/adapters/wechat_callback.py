@@ -50,7 +50,7 @@ from datetime import datetime, timedelta
 import defusedxml
 import defusedxml.ElementTree as SafeET
 from aiohttp import web
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.adapters import wechat_texts
@@ -58,9 +58,7 @@ from bot.config import _CallbackConfig
 from bot.login.qr import approve_scan, ticket_of_scene
 from dialogs.engine import DialogEngine, HandleResult
 from dialogs.events import InboundMessage, reply_key
-from storage.base import UTCDateTime
 from storage.db import BEFORE_COMMIT, Database, before_commit
-from storage.hot import HotStatement
 from storage.models import OutboxRow
 from storage.repositories import CallbackNonceRepository, InboundRepository, OutboxRepository
 
@@ -75,48 +73,6 @@ _MAX_FIELD = 16 * 1024
 NONCE_KEEP_SECONDS = 24 * 3600
 """How long a spent signature is kept when the freshness check is off (``max_clock_skew_seconds``
 0): replays are then refused for a day only."""
-
-
-_OUT = OutboxRow.__table__
-_NOW = bindparam("p_now", type_=UTCDateTime())
-_CLAIM = HotStatement(
-    update(_OUT)
-    .where(
-        # Checked again on the row itself (PostgreSQL: the sender may have taken it meanwhile),
-        # as an expression so that SQLite finds the rows by id, not by scanning every queued row.
-        func.coalesce(_OUT.c.status, "") == "queued",
-        _OUT.c.id.in_(
-            select(_OUT.c.id)
-            .where(
-                _OUT.c.status == "queued",
-                _OUT.c.channel == bindparam("p_channel"),
-                _OUT.c.chat_id == bindparam("p_chat"),
-                # waiting for a channel — not a message scheduled for later (a reminder)
-                or_(_OUT.c.attempts > 0, _OUT.c.next_attempt_at <= _NOW),
-            )
-            .order_by(_OUT.c.id)
-            .limit(20)
-            .scalar_subquery()
-        ),
-    )
-    .values(status="sent", sent_at=_NOW, lease_until=None, passive_for=bindparam("p_for"))
-    .returning(_OUT.c.id, _OUT.c.text)
-)
-_UNCLAIM = HotStatement(
-    update(_OUT)
-    .where(_OUT.c.id == bindparam("p_row"), _OUT.c.status == "sent")
-    .values(status="queued", sent_at=None, passive_for=None)
-)
-_ANSWERED = HotStatement(
-    select(_OUT.c.text)
-    .where(
-        _OUT.c.channel == bindparam("p_channel"),
-        _OUT.c.chat_id == bindparam("p_chat"),
-        _OUT.c.status == "sent",
-        _OUT.c.passive_for == bindparam("p_for"),
-    )
-    .order_by(_OUT.c.id)
-)
 
 
 class Reject(Exception):
@@ -540,14 +496,8 @@ class CallbackCore:
         message ``dedupe_key``, noted on each row); their texts in order. One conditional
         ``UPDATE … WHERE status='queued' RETURNING``: a row the sender has claimed meanwhile is
         left to the sender."""
-        now = self.clock()
-        params = {
-            "p_channel": self.channel,
-            "p_chat": user,
-            "p_now": now,
-            "p_for": dedupe_key,
-        }
-        got = (await _CLAIM.execute(session, params)).rows
+        outbox = OutboxRepository(session)
+        got = await outbox.claim_passive(channel=self.channel, chat_id=user, passive_for=dedupe_key, now=self.clock())
         if not got:
             return []
         got.sort()
@@ -562,7 +512,7 @@ class CallbackCore:
             texts.append(text)
             size += need
         for row_id in overflow:
-            await _UNCLAIM.execute(session, {"p_row": row_id})
+            await outbox.unclaim_passive(row_id)
         return texts
 
     async def claim_passive(self, user: str, dedupe_key: str) -> list[str] | None:
@@ -576,8 +526,8 @@ class CallbackCore:
 
     async def _answered(self, session: AsyncSession, user: str, dedupe_key: str) -> list[str]:
         """The texts of the rows a passive answer to this message delivered, in order."""
-        params = {"p_channel": self.channel, "p_chat": user, "p_for": dedupe_key}
-        return [text for (text,) in (await _ANSWERED.execute(session, params)).rows]
+        outbox = OutboxRepository(session)
+        return await outbox.passive_answer(channel=self.channel, chat_id=user, passive_for=dedupe_key)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.hot import HotStatement
+from storage.sqlite.hot import HotStatement
 
 
 @lru_cache(maxsize=256)

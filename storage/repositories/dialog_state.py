@@ -11,8 +11,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.hot import HotStatement
 from storage.models import DialogStateRow
+from storage.sqlite.hot import HotStatement
 
 _T = DialogStateRow.__table__
 _COLUMNS = (_T.c.id, _T.c.channel, _T.c.chat_id, _T.c.user_id, _T.c.dialog, _T.c.state, _T.c.data,

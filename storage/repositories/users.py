@@ -3,12 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
-
-from storage.hot import HotStatement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import EmployerProfile, Identity, User, WorkerProfile
-
+from storage.sqlite.hot import HotStatement
 
 _I = Identity.__table__
 _USER_ID = HotStatement(  # every message asks this

@@ -23,10 +23,10 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
 from storage.base import UTCDateTime
 from storage.db import Database
-from storage.hot import HotStatement
 from storage.models import InboundRecord, OutboxRow
 from storage.repositories import DialogStateRepository, OutboxRepository
 from storage.repositories.dialog_state import StaleDialogState
+from storage.sqlite.hot import HotStatement
 
 T0 = datetime(2026, 11, 26, 1, 2, 3, 456789, tzinfo=UTC)
 _OUT = OutboxRow.__table__
@@ -260,7 +260,7 @@ async def test_cancelled_writer_leaves_the_others_committed(sqlite_db: Database)
 
 
 async def test_nested_savepoints_roll_back_the_right_level(db: Database) -> None:
-    """Savepoints reuse a few names on SQLite (storage.inline_sqlite): nesting, rolling back an
+    """Savepoints reuse a few names on SQLite (storage.sqlite.inline_sqlite): nesting, rolling back an
     inner one and opening more afterwards still undoes exactly the right work."""
 
     async def add(s, key: str) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""``storage.savepoint``: what ``begin_nested`` promises, on both databases.
+"""``storage.sqlite.savepoint``: what ``begin_nested`` promises, on both databases.
 
 On SQLite the savepoint is raw and SQLAlchemy's nested transaction joins only once ORM objects are
 in play; on PostgreSQL it is ``begin_nested`` itself. Every test runs on both, so each checks the
@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
-from storage.inline_sqlite import LAZY_SAVEPOINTS
 from storage.models import OutboxRow
 from storage.repositories import OutboxRepository
-from storage.savepoint import savepoint
+from storage.sqlite.inline_sqlite import LAZY_SAVEPOINTS
+from storage.sqlite.savepoint import savepoint
 
 T0 = datetime(2026, 11, 26, 1, 2, 3, tzinfo=UTC)
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.dialects import registry
-from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import URL, Connection
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util import EMPTY_DICT, immutabledict
 
@@ -88,10 +88,10 @@ _READY = "linggong_ready_for"
 """``Session.info`` key: the root transaction known to hold its connection."""
 RAW_CONNECTION = "linggong_hot_connection"
 """``Session.info`` key: (the innermost transaction, its dialect, its sqlite3 connection), for
-``storage.hot``."""
+``storage.sqlite.hot``."""
 CONNECTION_CACHES = (_READY, RAW_CONNECTION)
 """``Session.info`` entries keyed by the transaction they describe: still right for a later user
-of the same session and transaction (``storage.group_commit`` keeps them between writers)."""
+of the same session and transaction (``storage.sqlite.group_commit`` keeps them between writers)."""
 _PREBUFFER = immutabledict({"prebuffer_rows": True})
 
 
@@ -100,15 +100,15 @@ def _options(execution_options: Any) -> Any:
 
 
 LAZY_SAVEPOINTS = "linggong_lazy_savepoints"
-"""``Session.info`` key: the open savepoints of ``storage.savepoint`` (innermost last)."""
+"""``Session.info`` key: the open savepoints of ``storage.sqlite.savepoint`` (innermost last)."""
 
 
 class LazySavepoint:
     """A ``SAVEPOINT`` issued on the ``sqlite3`` connection, and — from the moment ORM objects can
     be in play inside it — the SQLAlchemy nested transaction that keeps the session's objects in
-    step with it (``nested``). See ``storage.savepoint``."""
+    step with it (``nested``). See ``storage.sqlite.savepoint``."""
 
-    __slots__ = ("name", "opened_in", "nested")
+    __slots__ = ("name", "nested", "opened_in")
 
     def __init__(self, name: str, opened_in: Any) -> None:
         self.name = name
@@ -140,7 +140,7 @@ class InlineSession(AsyncSession):
     it; this dialect never suspends, and a greenlet per statement cost more than the statement
     (≈ 60–100 µs each here). Only taking a connection from the pool may have to wait, so a
     session bound to the engine takes its connection the usual way (once per transaction); one
-    bound to a connection (``storage.group_commit``) never does. ``AsyncConnection.execute``
+    bound to a connection (``storage.sqlite.group_commit``) never does. ``AsyncConnection.execute``
     insists on an awaiting driver: use the session's methods (as the application does), not the
     connection's.
     """
@@ -180,7 +180,9 @@ class InlineSession(AsyncSession):
         bind_arguments: Any = None,
         **kw: Any,
     ) -> Any:
-        return await self._statement(self.sync_session.execute, statement, params, execution_options, bind_arguments, kw)
+        return await self._statement(
+            self.sync_session.execute, statement, params, execution_options, bind_arguments, kw
+        )
 
     async def scalar(  # type: ignore[override]
         self,

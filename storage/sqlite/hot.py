@@ -4,7 +4,7 @@ Every chat message runs the same handful of statements (record the message id, r
 the conversation's place, find the person, queue the replies, claim the passive answer). Through
 ``Session.execute`` each costs ≈ 100–160 µs of SQLAlchemy bookkeeping here — per call it builds an
 execution context, looks the compiled form up by cache key, runs events and wraps the result —
-while SQLite answers in ≈ 5 µs. On the inline SQLite dialect (``storage.inline_sqlite``) a
+while SQLite answers in ≈ 5 µs. On the inline SQLite dialect (``storage.sqlite.inline_sqlite``) a
 ``HotStatement`` keeps what SQLAlchemy computes once (the SQL text for the dialect, parameter
 order, the type processors for parameters and result columns, Python-side column defaults) and
 per call only orders the values, runs the SQL on the transaction's own ``sqlite3`` connection and
@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import Insert
 
-from storage.inline_sqlite import DRIVER, innermost
-from storage.inline_sqlite import RAW_CONNECTION as _RAW
+from storage.sqlite.inline_sqlite import DRIVER, innermost
+from storage.sqlite.inline_sqlite import RAW_CONNECTION as _RAW
 
 Processor = Callable[[Any], Any] | None
 
@@ -37,7 +37,7 @@ Processor = Callable[[Any], Any] | None
 class HotResult:
     """All rows (already fetched and converted) and the count of rows changed."""
 
-    __slots__ = ("rows", "rowcount")
+    __slots__ = ("rowcount", "rows")
 
     def __init__(self, rows: list[tuple[Any, ...]], rowcount: int) -> None:
         self.rows = rows  # sqlite3 rows are tuples already

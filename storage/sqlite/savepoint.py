@@ -1,17 +1,17 @@
 """Savepoints that cost what SQLite charges for them.
 
 Every chat message runs in two savepoints: its writer's in a shared transaction
-(``storage.group_commit``) and its dialog step's (``dialogs.engine``). Through SQLAlchemy's
+(``storage.sqlite.group_commit``) and its dialog step's (``dialogs.engine``). Through SQLAlchemy's
 ``begin_nested`` each cost ≈ 30 µs of session bookkeeping (a nested session transaction, snapshots
 of the session's objects, a Core nested transaction) around two statements SQLite runs in ≈ 1 µs —
 together a quarter of a message's time. Most such blocks never touch an ORM object: their
-statements are the hot ones (``storage.hot``).
+statements are the hot ones (``storage.sqlite.hot``).
 
 ``savepoint(session)`` on the inline SQLite dialect issues ``SAVEPOINT`` on the ``sqlite3``
 connection itself; ``RELEASE`` when the block ends, ``ROLLBACK TO`` and ``RELEASE`` when it raises.
 SQLAlchemy's nested transaction is added inside it only once ORM objects are in play — the
 session holds objects when the block opens, or an ORM method (``get``, ``execute``, ``add``,
-``flush`` …) runs inside it (``storage.inline_sqlite.orm_in_play``), or an inner block leaves
+``flush`` …) runs inside it (``storage.sqlite.inline_sqlite.orm_in_play``), or an inner block leaves
 objects behind — and from that moment on:
 
 * a failed flush rolls back to that nested transaction, not the whole shared one (SQLAlchemy rolls
@@ -32,10 +32,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from storage.hot import raw_connection
-from storage.inline_sqlite import LAZY_SAVEPOINTS, LazySavepoint, innermost, orm_in_play
+from storage.sqlite.hot import raw_connection
+from storage.sqlite.inline_sqlite import LAZY_SAVEPOINTS, LazySavepoint, innermost, orm_in_play
 
-log = logging.getLogger("storage.savepoint")
+log = logging.getLogger("storage.sqlite.savepoint")
 
 
 def holds_objects(sync: Session) -> bool:
@@ -44,11 +44,11 @@ def holds_objects(sync: Session) -> bool:
     return bool(sync.identity_map or sync._new or sync._deleted)
 
 
-class savepoint:  # noqa: N801  # used as ``async with savepoint(session):``
+class savepoint:  # used as ``async with savepoint(session):``
     """The block's writes happen entirely or (when it raises) not at all; the transaction
     around it goes on either way. (A class, not ``asynccontextmanager``: two per message.)"""
 
-    __slots__ = ("session", "_sp", "_raw", "_orm")
+    __slots__ = ("_orm", "_raw", "_sp", "session")
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -107,5 +107,5 @@ def _undo(sync: Session, raw: Any, sp: LazySavepoint) -> None:
         raw.execute(f"RELEASE {sp.name}").close()
     except sqlite3.Error:
         # The savepoint is gone with the transaction; whoever owns the transaction finds out
-        # (storage.group_commit checks before committing).
+        # (storage.sqlite.group_commit checks before committing).
         log.warning("savepoint %s could not be rolled back", sp.name, exc_info=True)

@@ -6,7 +6,7 @@ Beginning and committing a transaction per writer cost more than the writer's ow
 writers are waiting the transaction stays open:
 
 * a writer takes the lock and gets the batch's session, its work inside a ``SAVEPOINT``
-  (``storage.savepoint``); an error rolls back to it — that writer's changes go, the others' stay —
+  (``storage.sqlite.savepoint``); an error rolls back to it — that writer's changes go, the others' stay —
   and is raised to that writer alone; afterwards the session forgets what the writer loaded
   (``expunge_all``), as closing a session of its own would;
 * the transaction commits a few turns of the event loop after its first writer, once the writers
@@ -31,10 +31,10 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, AsyncTransaction
 
-from storage.inline_sqlite import CONNECTION_CACHES
-from storage.savepoint import holds_objects, savepoint
+from storage.sqlite.inline_sqlite import CONNECTION_CACHES
+from storage.sqlite.savepoint import holds_objects, savepoint
 
-log = logging.getLogger("storage.group_commit")
+log = logging.getLogger("storage.sqlite.group_commit")
 
 
 class _Batch:
