@@ -59,6 +59,8 @@ def _forget_writer(session: AsyncSession) -> None:
 
 
 class GroupCommit:
+    """SQLite writers of one process queue here and share one commit, each in its own savepoint."""
+
     def __init__(
         self,
         engine: AsyncEngine,
