@@ -25,8 +25,8 @@ from market.ratings import on_time_counts
 from market.settings import MarketSettings
 from matching.digest import DigestIndex, workers_for_order
 from matching.score import OrderFacts, WorkerFacts
-from storage.models import Assignment, ChatGroup, Order, PriorityOffer, PushRecord, WorkerProfile
 from storage.hot import HotStatement
+from storage.models import Assignment, ChatGroup, Order, PriorityOffer, PushRecord, WorkerProfile
 from storage.repositories._upsert import insert_ignore
 
 PRIORITY_FLAGS = {"low_income": "低收入家庭", "disabled": "残疾人", "hard_to_employ": "就业困难人员"}
@@ -41,7 +41,9 @@ def age_of(p: WorkerProfile, now: datetime, settings: MarketSettings) -> int | N
 
 async def last_work(session: AsyncSession) -> dict[int, datetime]:
     rows = await session.execute(
-        select(Assignment.worker_id, func.max(Assignment.completed_at)).where(Assignment.completed_at.is_not(None)).group_by(Assignment.worker_id)
+        select(Assignment.worker_id, func.max(Assignment.completed_at))
+        .where(Assignment.completed_at.is_not(None))
+        .group_by(Assignment.worker_id)
     )
     return {w: at for w, at in rows.all() if at is not None}
 
@@ -120,7 +122,9 @@ class Offer:
     why: str
 
 
-async def matches_for(session: AsyncSession, user_id: int, settings: MarketSettings, now: datetime, n: int = 5) -> list[Offer]:
+async def matches_for(
+    session: AsyncSession, user_id: int, settings: MarketSettings, now: datetime, n: int = 5
+) -> list[Offer]:
     profile = await session.get(WorkerProfile, user_id)
     if profile is None:
         return []
@@ -179,7 +183,8 @@ async def send_digests(
     index = DigestIndex(facts, now, settings.tz, first_look=_first_look(settings))
     taken: dict[int, set[int]] = defaultdict(set)
     ids = [p.user_id for p in profiles]
-    for w, o in (await session.execute(select(Assignment.worker_id, Assignment.order_id).where(Assignment.worker_id.in_(ids)))).all():
+    took = select(Assignment.worker_id, Assignment.order_id).where(Assignment.worker_id.in_(ids))
+    for w, o in (await session.execute(took)).all():
         taken[w].add(o)
     sent = nothing = skipped = 0
     facts_of = {p.user_id: worker_facts(p, now, settings, worked.get(p.user_id)) for p in profiles}
@@ -250,7 +255,9 @@ async def set_subscription(session: AsyncSession, user_id: int, on: bool) -> Wor
 
 
 # -- priority help: first look and point-to-point offers -------------------------------------------
-async def offer_to_priority_workers(session: AsyncSession, order: Order, settings: MarketSettings, now: datetime) -> int:
+async def offer_to_priority_workers(
+    session: AsyncSession, order: Order, settings: MarketSettings, now: datetime
+) -> int:
     """On a new order: the best-fitting priority workers get it first, point to point, rotating
     among equally fitting ones; the offers are recorded for the operator and the statistics."""
     if order.status != "open":
@@ -265,7 +272,9 @@ async def offer_to_priority_workers(session: AsyncSession, order: Order, setting
         return 0
     facts = order_facts(order, await on_time_rates(session, now))
     last = dict(
-        (await session.execute(select(PriorityOffer.worker_id, func.max(PriorityOffer.offered_at)).group_by(PriorityOffer.worker_id))).all()
+        (await session.execute(
+            select(PriorityOffer.worker_id, func.max(PriorityOffer.offered_at)).group_by(PriorityOffer.worker_id)
+        )).all()
     )
     chosen = workers_for_order(
         facts,
@@ -317,7 +326,9 @@ async def priority_report(session: AsyncSession) -> dict[str, dict[str, float]]:
     average days waited at the offer, and earnings confirmed paid to them."""
     from market import ledger
 
-    out: dict[str, dict[str, float]] = defaultdict(lambda: {"offers": 0, "placements": 0, "days_waited": 0, "earnings_fen": 0})
+    out: dict[str, dict[str, float]] = defaultdict(
+        lambda: {"offers": 0, "placements": 0, "days_waited": 0, "earnings_fen": 0}
+    )
     rows = await session.execute(select(PriorityOffer, Assignment).outerjoin(
         Assignment, and_(Assignment.order_id == PriorityOffer.order_id, Assignment.worker_id == PriorityOffer.worker_id)
     ))
@@ -342,7 +353,8 @@ async def send_group_digests(session: AsyncSession, settings: MarketSettings, no
     if now.astimezone(settings.tz).hour < settings.group_digest_hour or in_quiet_hours(now, settings):
         return 0
     facts, by_id = await open_order_facts(session, now)
-    visible = [by_id[f.id] for f in facts if now >= by_id[f.id].created_at + timedelta(minutes=settings.first_look_minutes)]
+    first_look = timedelta(minutes=settings.first_look_minutes)
+    visible = [by_id[f.id] for f in facts if now >= by_id[f.id].created_at + first_look]
     if not visible:
         return 0
     day = local_day(now, settings)
@@ -358,7 +370,9 @@ async def send_group_digests(session: AsyncSession, settings: MarketSettings, no
                 texts.GROUP_DIGEST_TRADE.format(
                     trade=trade_name(trade_id),
                     items="；".join(
-                        texts.GROUP_DIGEST_ITEM.format(code=o.code, town=o.town, wage=wage_text(o.wage_fen, o.wage_unit))
+                        texts.GROUP_DIGEST_ITEM.format(
+                            code=o.code, town=o.town, wage=wage_text(o.wage_fen, o.wage_unit)
+                        )
                         for o in items[:5]
                     ),
                 )
@@ -398,14 +412,19 @@ async def check_still_hiring(session: AsyncSession, settings: MarketSettings, no
         o.hiring_check_at = now
         await notify_user(
             session, o.employer_id,
-            texts.STILL_HIRING.format(code=o.code, trade=trade_name(o.trade_id), hours=settings.still_hiring_answer_hours),
+            texts.STILL_HIRING.format(
+                code=o.code, trade=trade_name(o.trade_id), hours=settings.still_hiring_answer_hours
+            ),
             key=f"still-hiring:{o.id}:{now.isoformat()}", now=now,
         )
         asked += 1
     unanswered = select(Order).where(Order.status.in_(("open", "full")), Order.hiring_check_at <= now - answer)
     for o in (await session.execute(unanswered)).scalars():
         for a, _w in await active_applicants(session, o.id):
-            await notify_user(session, a.worker_id, texts.EXPIRED_NO_ANSWER_WORKER.format(code=o.code), key=f"expired-na:{o.id}:{a.id}", now=now)
+            await notify_user(
+                session, a.worker_id, texts.EXPIRED_NO_ANSWER_WORKER.format(code=o.code),
+                key=f"expired-na:{o.id}:{a.id}", now=now,
+            )
             a.status = "cancelled"
             a.ended_at = now
         o.status = "expired"
@@ -447,7 +466,10 @@ async def send_reminders(session: AsyncSession, settings: MarketSettings, now: d
     for a, o in soon.all():
         await notify_user(
             session, a.worker_id,
-            texts.START_REMINDER.format(code=o.code, trade=trade_name(o.trade_id), when=when_text(o.start_at, settings.tz), place=f"{o.town} {o.place}".strip()),
+            texts.START_REMINDER.format(
+                code=o.code, trade=trade_name(o.trade_id), when=when_text(o.start_at, settings.tz),
+                place=f"{o.town} {o.place}".strip(),
+            ),
             key=f"start-reminder:{a.id}", now=now,
         )
         a.start_reminded_at = now
@@ -465,7 +487,9 @@ async def send_reminders(session: AsyncSession, settings: MarketSettings, now: d
     )
     for c, a, o in pending.all():
         done = set(
-            (await session.execute(select(ContractSignature.role).where(ContractSignature.contract_id == c.id))).scalars()
+            (await session.execute(
+                select(ContractSignature.role).where(ContractSignature.contract_id == c.id)
+            )).scalars()
         )
         for role, uid in (("worker", a.worker_id), ("employer", o.employer_id)):
             if role not in done:

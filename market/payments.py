@@ -75,7 +75,10 @@ async def _post_payment(session: AsyncSession, p: Payment, order: Order, now: da
         session,
         kind="paid",
         key=f"pay:{p.id}",
-        postings=[(ledger.wage_account(p.assignment_id), -p.amount_fen), (ledger.employer_account(order.employer_id), p.amount_fen)],
+        postings=[
+            (ledger.wage_account(p.assignment_id), -p.amount_fen),
+            (ledger.employer_account(order.employer_id), p.amount_fen),
+        ],
         assignment_id=p.assignment_id,
         memo=f"{order.code} {p.method}",
         created_by=by,
@@ -113,7 +116,9 @@ async def claim_payment(
         left = await outstanding(session, a.id)
         pending = sum(
             p.amount_fen
-            for p in (await session.execute(select(Payment).where(Payment.assignment_id == a.id, Payment.status == "claimed"))).scalars()
+            for p in (await session.execute(
+                select(Payment).where(Payment.assignment_id == a.id, Payment.status == "claimed")
+            )).scalars()
         )
         amount = amount_fen if amount_fen is not None else left - pending
         if amount <= 0:
@@ -151,7 +156,9 @@ async def claim_payment(
 async def _worker_claims(session: AsyncSession, code: str, worker_id: int) -> tuple[Order, Assignment, list[Payment]]:
     order = await by_code(session, code)
     a = (
-        await session.execute(select(Assignment).where(Assignment.order_id == order.id, Assignment.worker_id == worker_id))
+        await session.execute(
+            select(Assignment).where(Assignment.order_id == order.id, Assignment.worker_id == worker_id)
+        )
     ).scalar_one_or_none()
     if a is None:
         raise UserFacingError(texts.NOT_TAKEN.format(code=code))
@@ -200,7 +207,9 @@ async def reject_claim(session: AsyncSession, code: str, worker_id: int, now: da
     await session.flush()
     await notify_user(
         session, order.employer_id,
-        texts.PAYMENT_REJECTED_EMPLOYER.format(name=worker.name if worker else "", amount=fen_to_text(total), code=code),
+        texts.PAYMENT_REJECTED_EMPLOYER.format(
+            name=worker.name if worker else "", amount=fen_to_text(total), code=code
+        ),
         key=f"rejected:{claims[-1].id}", now=now,
     )
     return total

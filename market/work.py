@@ -20,7 +20,9 @@ from market.settings import MarketSettings
 from storage.models import Assignment, Order, WorkerProfile
 
 CHECK_IN_EARLY = timedelta(hours=3)
-QUANTITY_WORDS = {"day": "天", "half_day": "个半天", "hour": "小时", "piece": "件", "week": "周", "month": "个月", "total": "份"}
+QUANTITY_WORDS = {
+    "day": "天", "half_day": "个半天", "hour": "小时", "piece": "件", "week": "周", "month": "个月", "total": "份",
+}
 
 
 def quantity_text(quantity_milli: int, unit: str) -> str:
@@ -64,7 +66,9 @@ async def check_in(
     return a
 
 
-async def to_complete(session: AsyncSession, code: str, employer_id: int) -> tuple[Order, list[tuple[int, Assignment, WorkerProfile]]]:
+async def to_complete(
+    session: AsyncSession, code: str, employer_id: int
+) -> tuple[Order, list[tuple[int, Assignment, WorkerProfile]]]:
     """The confirmed workers of an order still waiting for the employer's 完工, numbered as in
     the applicant list."""
     order = await by_code(session, code)
