@@ -11,20 +11,22 @@ only through ``UPDATE … WHERE confirmed < headcount AND status = 'open'``; whe
 the whole take is rolled back to its savepoint and the worker hears "已满". A CHECK constraint on
 ``confirmed`` is the last line.
 
-Every change to an order row — take, withdraw, pick, decline, 改人数, 改时间, 取消招工, 还招, expiry —
-is one conditional UPDATE (``edit``): its WHERE states the precondition on the row itself
-(``status``, ``confirmed <= :headcount`` …), its SET computes what depends on the row (``status``
-by CASE, ``version = version + 1``), and no match means refused (the row is then read again only to
-word the refusal). Under PostgreSQL's READ COMMITTED a second writer waits for the row lock and
-re-checks the WHERE against the committed row, so an edit can neither act on a stale read nor
-overwrite a concurrent take's ``confirmed``, ``status`` or ``version`` (the version names
-notifications: a lost increment would swallow a notice). That row lock is taken first, before any
-assignment row is touched, and what depends on other rows (who is taken, and so who is told) is
-read after it, so it sees every take committed before and later takes wait. Assignment rows change
-only ``WHERE status = <the status read>``. Chosen over SQLAlchemy's ``version_id_col``: that fails
-an edit whenever any take slipped in between (31 takers → retries without end for the employer)
-and needs the whole step, notifications included, retried; a conditional UPDATE just waits its
-turn, needs no retry, and is what the take already did.
+Every change to an order row (take, application, withdraw, pick, decline, 改人数, 改时间, 取消招工,
+还招, the still-hiring and expiry jobs, check-in, 完工, settlement) is one conditional UPDATE
+(``edit``): its WHERE holds the precondition on the row itself (``status``, ``confirmed <= :h`` …),
+its SET computes from the row as it is (``status`` by CASE, ``version = version + 1``), and no match
+means refused; the row is read again only to word the refusal, with the same messages as before.
+Under PostgreSQL's READ COMMITTED a second writer waits for the row lock and re-checks the WHERE on
+the committed row, so no edit acts on a stale read or overwrites a concurrent take's ``confirmed``,
+``status`` or ``version`` (versions name notifications: a lost increment would swallow a notice).
+The order's row lock comes first, before any assignment row; what depends on other rows (who is
+taken and so told, who is left to complete or pay) is read after it, so it sees every take committed
+before, and later ones wait. Assignments change only ``WHERE status = <the status read>``.
+
+Why not SQLAlchemy's ``version_id_col``: an edit would fail whenever a take slipped in between its
+read and its write — under a run of takes the employer's 改人数 keeps failing — and every failure
+needs the whole step, notifications included, retried. A conditional UPDATE waits its turn instead,
+needs no retry, and is what the take already did.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market import texts
@@ -266,7 +268,7 @@ async def _claim_slot(session: AsyncSession, order_id: int, now: datetime) -> bo
         session, order_id, now, Order.status == "open", Order.confirmed < Order.headcount,
         confirmed=Order.confirmed + 1,
         status=case((fills, "full"), else_=Order.status),
-        filled_at=case((fills, now), else_=Order.filled_at),
+        filled_at=case((fills, literal(now, Order.filled_at.type)), else_=Order.filled_at),
     )
 
 
@@ -307,14 +309,14 @@ def _finished(order: Order) -> UserFacingError:
 
 
 def _not_open(order: Order, code: str) -> UserFacingError:
-    if order.status == "full":
+    if order.status in OPEN_STATES:  # open, but the last place went a moment ago
         return OrderFull(texts.ORDER_FULL.format(code=code))
     return UserFacingError(
         texts.ORDER_NOT_OPEN.format(code=code, status=texts.STATUS_LABELS.get(order.status, order.status))
     )
 
 
-async def _cancel_active(session: AsyncSession, order_id: int, now: datetime) -> None:
+async def cancel_active(session: AsyncSession, order_id: int, now: datetime) -> None:
     """End every still-active assignment of an order that just closed (under its row lock)."""
     await session.execute(
         update(Assignment)
@@ -530,7 +532,7 @@ async def cancel_order(session: AsyncSession, code: str, employer_id: int, now: 
         session, order, texts.CANCELLED_WORKER.format(code=code, trade=trade_name(order.trade_id)),
         f"cancel:{order.id}", now,
     )
-    await _cancel_active(session, order.id, now)
+    await cancel_active(session, order.id, now)
     return told
 
 
@@ -597,13 +599,14 @@ async def expire_stale(session: AsyncSession, settings: object, now: datetime) -
         nobody = Order.confirmed == 0
         if not await edit(
             session, order.id, now, *stale,
-            status=case((nobody, "expired"), else_="in_progress"), closed_at=case((nobody, now), else_=Order.closed_at),
+            status=case((nobody, "expired"), else_="in_progress"),
+            closed_at=case((nobody, literal(now, Order.closed_at.type)), else_=Order.closed_at),
         ):
             continue  # moved (or taken and started) since it was read
         order = await _refresh(session, order)
         if order.status == "expired":
             await _tell_taken(session, order, texts.EXPIRED_WORKER.format(code=order.code), f"expired:{order.id}", now)
-            await _cancel_active(session, order.id, now)
+            await cancel_active(session, order.id, now)
             await notify_user(
                 session, order.employer_id, texts.EXPIRED_EMPLOYER.format(code=order.code),
                 key=f"expired:{order.id}:employer", now=now,
