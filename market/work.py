@@ -54,9 +54,10 @@ async def check_in(
         raise UserFacingError(texts.ALREADY_CHECKED_IN.format(code=code))
     if now < order.start_at - CHECK_IN_EARLY:
         raise UserFacingError(texts.TOO_EARLY_TO_CHECK_IN.format(when=when_text(order.start_at, settings.tz)))
+    # The order's row first (see market.orders), then the assignment's.
+    await edit(session, order.id, now, Order.status.in_(("open", "full")), status="in_progress")
     a.checked_in_at = now
     await session.flush()
-    await edit(session, order.id, now, Order.status.in_(("open", "full")), status="in_progress")
     worker = await session.get(WorkerProfile, worker_id)
     await notify_user(
         session, order.employer_id, texts.CHECK_IN_EMPLOYER.format(name=worker.name if worker else "", code=code),
