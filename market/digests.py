@@ -18,8 +18,18 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market import texts
+from market.errors import UserFacingError
 from market.notify import notify_user
-from market.orders import active_applicants, order_card, trade_name, wage_text, when_text
+from market.orders import (
+    OPEN_STATES,
+    active_applicants,
+    cancel_active,
+    edit,
+    order_card,
+    trade_name,
+    wage_text,
+    when_text,
+)
 from market.pushes import in_quiet_hours, local_day, push
 from market.ratings import on_time_counts
 from market.settings import MarketSettings
@@ -383,13 +393,16 @@ async def check_still_hiring(session: AsyncSession, settings: MarketSettings, no
     age = timedelta(hours=settings.still_hiring_after_hours)
     answer = timedelta(hours=settings.still_hiring_answer_hours)
     asked = expired = 0
-    stale = select(Order).where(
+    # Each order changes by a conditional UPDATE (see market.orders): a 还招, a take or a cancel
+    # committed since the order was read wins.
+    stale = (
         Order.status == "open",
         Order.hiring_check_at.is_(None),
         func.coalesce(Order.hiring_confirmed_at, Order.created_at) <= now - age,
     )
-    for o in (await session.execute(stale)).scalars():
-        o.hiring_check_at = now
+    for o in list((await session.execute(select(Order).where(*stale))).scalars()):
+        if not await edit(session, o.id, now, *stale, hiring_check_at=now):
+            continue
         await notify_user(
             session, o.employer_id,
             texts.STILL_HIRING.format(
@@ -398,19 +411,17 @@ async def check_still_hiring(session: AsyncSession, settings: MarketSettings, no
             key=f"still-hiring:{o.id}:{now.isoformat()}", now=now,
         )
         asked += 1
-    unanswered = select(Order).where(Order.status.in_(("open", "full")), Order.hiring_check_at <= now - answer)
-    for o in (await session.execute(unanswered)).scalars():
-        for a, _w in await active_applicants(session, o.id):
+    unanswered = (Order.status.in_(OPEN_STATES), Order.hiring_check_at <= now - answer)
+    for o in list((await session.execute(select(Order).where(*unanswered))).scalars()):
+        if not await edit(session, o.id, now, *unanswered, status="expired", closed_at=now):
+            continue
+        for a, _w in await active_applicants(session, o.id):  # read after the row lock: nobody missed
             await notify_user(
                 session, a.worker_id, texts.EXPIRED_NO_ANSWER_WORKER.format(code=o.code),
                 key=f"expired-na:{o.id}:{a.id}", now=now,
             )
-            a.status = "cancelled"
-            a.ended_at = now
-        o.status = "expired"
-        o.closed_at = now
+        await cancel_active(session, o.id, now)
         expired += 1
-    await session.flush()
     return asked, expired
 
 
@@ -419,9 +430,12 @@ async def confirm_still_hiring(session: AsyncSession, code: str, employer_id: in
 
     o = await by_code(session, code)
     ensure_owner(o, employer_id)
-    o.hiring_check_at = None
-    o.hiring_confirmed_at = now
-    await session.flush()
+    confirmed = await edit(
+        session, o.id, now, Order.status.in_(OPEN_STATES), hiring_check_at=None, hiring_confirmed_at=now
+    )
+    await session.refresh(o)
+    if not confirmed:  # expired (no answer in time), cancelled, done: too late for 还招
+        raise UserFacingError(texts.ORDER_FINISHED.format(status=texts.STATUS_LABELS.get(o.status, o.status)))
     return o
 
 

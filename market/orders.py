@@ -10,6 +10,23 @@ Overbooking is impossible by construction (reference §2.5): a worker's place is
 only through ``UPDATE … WHERE confirmed < headcount AND status = 'open'``; when that matches no row
 the whole take is rolled back to its savepoint and the worker hears "已满". A CHECK constraint on
 ``confirmed`` is the last line.
+
+Every change to an order row (take, application, withdraw, pick, decline, 改人数, 改时间, 取消招工,
+还招, the still-hiring and expiry jobs, check-in, 完工, settlement) is one conditional UPDATE
+(``edit``): its WHERE holds the precondition on the row itself (``status``, ``confirmed <= :h`` …),
+its SET computes from the row as it is (``status`` by CASE, ``version = version + 1``), and no match
+means refused; the row is read again only to word the refusal, with the same messages as before.
+Under PostgreSQL's READ COMMITTED a second writer waits for the row lock and re-checks the WHERE on
+the committed row, so no edit acts on a stale read or overwrites a concurrent take's ``confirmed``,
+``status`` or ``version`` (versions name notifications: a lost increment would swallow a notice).
+The order's row lock comes first, before any assignment row; what depends on other rows (who is
+taken and so told, who is left to complete or pay) is read after it, so it sees every take committed
+before, and later ones wait. Assignments change only ``WHERE status = <the status read>``.
+
+Why not SQLAlchemy's ``version_id_col``: an edit would fail whenever a take slipped in between its
+read and its write — under a run of takes the employer's 改人数 keeps failing — and every failure
+needs the whole step, notifications included, retried. A conditional UPDATE waits its turn instead,
+needs no retry, and is what the take already did.
 """
 
 from __future__ import annotations
@@ -19,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market import texts
@@ -133,7 +150,9 @@ async def orders_of_employer(session: AsyncSession, employer_id: int, limit: int
     return list((await session.execute(stmt)).scalars())
 
 
-async def assignments_of_worker(session: AsyncSession, worker_id: int, limit: int = 10) -> list[tuple[Assignment, Order]]:
+async def assignments_of_worker(
+    session: AsyncSession, worker_id: int, limit: int = 10
+) -> list[tuple[Assignment, Order]]:
     stmt = (
         select(Assignment, Order)
         .join(Order, Order.id == Assignment.order_id)
@@ -221,47 +240,85 @@ async def publish_order(
     return order
 
 
-async def _claim_slot(session: AsyncSession, order_id: int, now: datetime) -> bool:
-    """Atomically take one place; False when none is left (conditional UPDATE, §2.5)."""
+async def edit(
+    session: AsyncSession, order_id: int, now: datetime, *where: ColumnElement[bool], **values: object
+) -> bool:
+    """Change an order in one conditional UPDATE: ``values`` (SQL expressions see the row as it
+    was), one more ``version``, ``updated_at``; only if ``where`` holds. True when it did.
+
+    The ORM copy of the order in the session is stale afterwards: refresh it to read it."""
     result = await session.execute(
         update(Order)
-        .where(Order.id == order_id, Order.status == "open", Order.confirmed < Order.headcount)
-        .values(confirmed=Order.confirmed + 1, version=Order.version + 1, updated_at=now)
+        .where(Order.id == order_id, *where)
+        .values(version=Order.version + 1, updated_at=now, **values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
-        return False
-    await session.execute(
-        update(Order)
-        .where(Order.id == order_id, Order.confirmed >= Order.headcount, Order.status == "open")
-        .values(status="full", filled_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return True
+    return result.rowcount == 1
 
 
-async def _release_slot(session: AsyncSession, order_id: int, now: datetime) -> None:
-    await session.execute(
-        update(Order)
-        .where(Order.id == order_id, Order.confirmed > 0)
-        .values(
-            confirmed=Order.confirmed - 1,
-            version=Order.version + 1,
-            updated_at=now,
-        )
+async def _claim_slot(session: AsyncSession, order_id: int, now: datetime) -> bool:
+    """Atomically take one place; False when none is left (conditional UPDATE, §2.5)."""
+    fills = Order.confirmed + 1 >= Order.headcount
+    return await edit(
+        session, order_id, now, Order.status == "open", Order.confirmed < Order.headcount,
+        confirmed=Order.confirmed + 1,
+        status=case((fills, "full"), else_=Order.status),
+        filled_at=case((fills, literal(now, Order.filled_at.type)), else_=Order.filled_at),
+    )
+
+
+async def _release(
+    session: AsyncSession, order_id: int, now: datetime, slot: bool, *where: ColumnElement[bool]
+) -> bool:
+    """Lock an open order for a change of one of its assignments; ``slot``: also give a
+    confirmed place back (a full order opens again). False when the order is no longer open."""
+    if not slot:
+        return await edit(session, order_id, now, Order.status.in_(OPEN_STATES), *where)
+    return await edit(
+        session, order_id, now, Order.status.in_(OPEN_STATES), Order.confirmed > 0, *where,
+        confirmed=Order.confirmed - 1,
+        status=case((Order.status == "full", "open"), else_=Order.status),
+    )
+
+
+async def _move(session: AsyncSession, a: Assignment, seen: str, **values: object) -> bool:
+    """Change an assignment only if it still has the status read before (conditional UPDATE);
+    the session's copy is refreshed either way."""
+    result = await session.execute(
+        update(Assignment)
+        .where(Assignment.id == a.id, Assignment.status == seen)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
-    await session.execute(
-        update(Order)
-        .where(Order.id == order_id, Order.status == "full", Order.confirmed < Order.headcount)
-        .values(status="open")
-        .execution_options(synchronize_session=False)
-    )
+    await session.refresh(a)
+    return result.rowcount == 1
 
 
 async def _refresh(session: AsyncSession, order: Order) -> Order:
     await session.refresh(order)
     return order
+
+
+def _finished(order: Order) -> UserFacingError:
+    return UserFacingError(texts.ORDER_FINISHED.format(status=texts.STATUS_LABELS.get(order.status, order.status)))
+
+
+def _not_open(order: Order, code: str) -> UserFacingError:
+    if order.status in OPEN_STATES:  # open, but the last place went a moment ago
+        return OrderFull(texts.ORDER_FULL.format(code=code))
+    return UserFacingError(
+        texts.ORDER_NOT_OPEN.format(code=code, status=texts.STATUS_LABELS.get(order.status, order.status))
+    )
+
+
+async def cancel_active(session: AsyncSession, order_id: int, now: datetime) -> None:
+    """End every still-active assignment of an order that just closed (under its row lock)."""
+    await session.execute(
+        update(Assignment)
+        .where(Assignment.order_id == order_id, Assignment.status.in_(ACTIVE_ASSIGNMENT))
+        .values(status="cancelled", ended_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 async def take(
@@ -284,13 +341,16 @@ async def take(
         raise UserFacingError(texts.ALREADY_TAKEN.format(code=code))
     if existing is not None and existing.status == "applied":
         raise UserFacingError(texts.ALREADY_APPLIED.format(code=code))
-    if order.status == "full":
-        raise OrderFull(texts.ORDER_FULL.format(code=code))
     if order.status != "open":
-        raise UserFacingError(
-            texts.ORDER_NOT_OPEN.format(code=code, status=texts.STATUS_LABELS.get(order.status, order.status))
-        )
+        raise _not_open(order, code)
     status = "confirmed" if order.mode == "first_come" else "applied"
+    # The order row first (a place, or for an application just the row lock), then the assignment.
+    if status == "confirmed":
+        locked = await _claim_slot(session, order.id, now)
+    else:
+        locked = await edit(session, order.id, now, Order.status == "open")
+    if not locked:
+        raise _not_open(await _refresh(session, order), code)
     if existing is None:
         assignment_id = await AssignmentRepository(session).add_once(
             order_id=order.id,
@@ -306,21 +366,20 @@ async def take(
         if assignment_id is None:  # another delivery of the same tap got here first
             raise UserFacingError(texts.ALREADY_TAKEN.format(code=code))
     else:  # came back after withdrawing or being declined
-        existing.status = status
-        existing.confirmed_at = now if status == "confirmed" else None
-        existing.ended_at = None
-        existing.agreed_wage_fen = order.wage_fen
-        existing.employer_price_ok_at = now
-        existing.worker_price_ok_at = None
-        await session.flush()
+        came_back = await _move(
+            session, existing, existing.status, status=status, confirmed_at=now if status == "confirmed" else None,
+            ended_at=None, agreed_wage_fen=order.wage_fen, employer_price_ok_at=now, worker_price_ok_at=None,
+        )
+        if not came_back:  # another delivery of the same tap got here first
+            raise UserFacingError(texts.ALREADY_TAKEN.format(code=code))
         assignment_id = existing.id
-    if status == "confirmed" and not await _claim_slot(session, order.id, now):
-        raise OrderFull(texts.ORDER_FULL.format(code=code))
 
     order = await _refresh(session, order)
     card = order_card(order, tz, with_take_hint=False)
     employer_note = await _employer_note(session, order, worker, status)
-    await notify_user(session, order.employer_id, employer_note, key=f"take:{assignment_id}:{status}:{now.timestamp()}", now=now)
+    await notify_user(
+        session, order.employer_id, employer_note, key=f"take:{assignment_id}:{status}:{now.timestamp()}", now=now
+    )
     if order.status == "full":
         await notify_user(
             session, order.employer_id, texts.FULL_EMPLOYER.format(code=code, headcount=order.headcount),
@@ -359,14 +418,14 @@ async def withdraw(
     ).scalar_one_or_none()
     if a is None:
         raise UserFacingError(texts.NOT_TAKEN.format(code=code))
+    too_late = UserFacingError(texts.TOO_LATE_TO_WITHDRAW.format(code=code, hotline="{hotline}"))
     if order.status not in OPEN_STATES or order.start_at <= now:
-        raise UserFacingError(texts.TOO_LATE_TO_WITHDRAW.format(code=code, hotline="{hotline}"))
-    was_confirmed = a.status == "confirmed"
-    a.status = "withdrawn"
-    a.ended_at = now
-    await session.flush()
-    if was_confirmed:
-        await _release_slot(session, order.id, now)
+        raise too_late
+    seen = a.status
+    if not await _release(session, order.id, now, seen == "confirmed", Order.start_at > now):
+        raise too_late
+    if not await _move(session, a, seen, status="withdrawn", ended_at=now):
+        raise UserFacingError(texts.NOT_TAKEN.format(code=code))
     order = await _refresh(session, order)
     worker = await session.get(WorkerProfile, worker_id)
     await notify_user(
@@ -410,10 +469,10 @@ async def pick(
     if a.status != "applied":
         raise UserFacingError(texts.APPLICANT_GONE.format(n=n, status=texts.ASSIGNMENT_STATUS.get(a.status, a.status)))
     if not await _claim_slot(session, order.id, now):
-        raise OrderFull(texts.ORDER_FULL.format(code=code))
-    a.status = "confirmed"
-    a.confirmed_at = now
-    await session.flush()
+        order = await _refresh(session, order)
+        raise OrderFull(texts.ORDER_FULL.format(code=code)) if order.status in OPEN_STATES else _finished(order)
+    if not await _move(session, a, "applied", status="confirmed", confirmed_at=now):
+        raise UserFacingError(texts.APPLICANT_GONE.format(n=n, status=texts.ASSIGNMENT_STATUS.get(a.status, a.status)))
     order = await _refresh(session, order)
     await notify_user(
         session,
@@ -435,12 +494,11 @@ async def decline(session: AsyncSession, code: str, employer_id: int, n: int, no
     a, _worker = listed[n - 1]
     if a.status not in ACTIVE_ASSIGNMENT:
         raise UserFacingError(texts.APPLICANT_GONE.format(n=n, status=texts.ASSIGNMENT_STATUS.get(a.status, a.status)))
-    was_confirmed = a.status == "confirmed"
-    a.status = "declined"
-    a.ended_at = now
-    await session.flush()
-    if was_confirmed:
-        await _release_slot(session, order.id, now)
+    seen = a.status
+    if not await _release(session, order.id, now, seen == "confirmed"):
+        raise _finished(await _refresh(session, order))
+    if not await _move(session, a, seen, status="declined", ended_at=now):
+        raise UserFacingError(texts.APPLICANT_GONE.format(n=n, status=texts.ASSIGNMENT_STATUS.get(a.status, a.status)))
     await notify_user(session, a.worker_id, texts.DECLINED_WORKER.format(code=code), key=f"decline:{a.id}", now=now)
     return a
 
@@ -457,18 +515,14 @@ async def cancel_order(session: AsyncSession, code: str, employer_id: int, now: 
     """The employer cancels; every taken worker is told. Returns how many were told."""
     order = await by_code(session, code)
     _own(order, employer_id)
+    if not await edit(session, order.id, now, Order.status.in_(OPEN_STATES), status="cancelled", closed_at=now):
+        raise _finished(await _refresh(session, order))
+    order = await _refresh(session, order)
     told = await _tell_taken(
         session, order, texts.CANCELLED_WORKER.format(code=code, trade=trade_name(order.trade_id)),
         f"cancel:{order.id}", now,
     )
-    for a, _w in await active_applicants(session, order.id):
-        a.status = "cancelled"
-        a.ended_at = now
-    order.status = "cancelled"
-    order.closed_at = now
-    order.updated_at = now
-    order.version += 1
-    await session.flush()
+    await cancel_active(session, order.id, now)
     return told
 
 
@@ -479,14 +533,20 @@ async def change_headcount(
     _own(order, employer_id)
     if headcount < max(1, order.confirmed):
         raise UserFacingError(texts.HEADCOUNT_BELOW_CONFIRMED.format(confirmed=order.confirmed))
-    order.headcount = headcount
-    order.status = "full" if order.confirmed >= headcount else "open"
-    order.version += 1
-    order.updated_at = now
-    await session.flush()
+    changed = await edit(
+        session, order.id, now, Order.status.in_(OPEN_STATES), Order.confirmed <= headcount,
+        headcount=headcount, status=case((Order.confirmed >= headcount, "full"), else_="open"),
+    )
+    order = await _refresh(session, order)
+    if not changed:  # taken, cancelled … since it was read
+        if order.status not in OPEN_STATES:
+            raise _finished(order)
+        raise UserFacingError(texts.HEADCOUNT_BELOW_CONFIRMED.format(confirmed=order.confirmed))
     await _tell_taken(
         session, order,
-        texts.CHANGED_WORKER.format(code=code, change=f"人数改为{headcount}人", card=order_card(order, tz, with_take_hint=False)),
+        texts.CHANGED_WORKER.format(
+            code=code, change=f"人数改为{headcount}人", card=order_card(order, tz, with_take_hint=False)
+        ),
         f"headcount:{order.id}:{order.version}", now,
     )
     return order
@@ -497,10 +557,10 @@ async def change_start(
 ) -> Order:
     order = await by_code(session, code)
     _own(order, employer_id)
-    order.start_at = start_at
-    order.version += 1
-    order.updated_at = now
-    await session.flush()
+    changed = await edit(session, order.id, now, Order.status.in_(OPEN_STATES), start_at=start_at)
+    order = await _refresh(session, order)
+    if not changed:
+        raise _finished(order)
     await _tell_taken(
         session, order,
         texts.CHANGED_WORKER.format(
@@ -523,23 +583,23 @@ STALE_AFTER_START = timedelta(hours=12)
 async def expire_stale(session: AsyncSession, settings: object, now: datetime) -> int:
     """Orders whose start is long past: nobody confirmed → ``expired`` (applicants told); with
     confirmed workers → ``in_progress`` (the work is under way; completion follows)."""
-    stmt = select(Order).where(Order.status.in_(OPEN_STATES), Order.start_at <= now - STALE_AFTER_START)
+    stale = (Order.status.in_(OPEN_STATES), Order.start_at <= now - STALE_AFTER_START)
     changed = 0
-    for order in (await session.execute(stmt)).scalars():
-        if order.confirmed == 0:
+    for order in list((await session.execute(select(Order).where(*stale))).scalars()):
+        nobody = Order.confirmed == 0
+        if not await edit(
+            session, order.id, now, *stale,
+            status=case((nobody, "expired"), else_="in_progress"),
+            closed_at=case((nobody, literal(now, Order.closed_at.type)), else_=Order.closed_at),
+        ):
+            continue  # moved (or taken and started) since it was read
+        order = await _refresh(session, order)
+        if order.status == "expired":
             await _tell_taken(session, order, texts.EXPIRED_WORKER.format(code=order.code), f"expired:{order.id}", now)
-            for a, _w in await active_applicants(session, order.id):
-                a.status = "cancelled"
-                a.ended_at = now
-            order.status = "expired"
-            order.closed_at = now
+            await cancel_active(session, order.id, now)
             await notify_user(
                 session, order.employer_id, texts.EXPIRED_EMPLOYER.format(code=order.code),
                 key=f"expired:{order.id}:employer", now=now,
             )
-        else:
-            order.status = "in_progress"
-        order.updated_at = now
         changed += 1
-    await session.flush()
     return changed

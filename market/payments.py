@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from market import ledger, texts
 from market.errors import UserFacingError
 from market.money import fen_to_text
 from market.notify import notify_user
-from market.orders import applicants, by_code, ensure_owner, when_text
+from market.orders import applicants, by_code, edit, ensure_owner, when_text
 from market.settings import MarketSettings
 from storage.models import Assignment, Case, Order, Payment, WorkerProfile
 from storage.repositories import PaymentRepository
@@ -47,6 +47,10 @@ async def _settle_if_paid(session: AsyncSession, a: Assignment, order: Order, no
         texts.PAID_IN_FULL_EMPLOYER.format(code=order.code, name=worker.name if worker else "", n=number),
         key=f"settled:{a.id}:employer", now=now,
     )
+    # The order's row lock first (see market.orders), then who is still unpaid: two workers'
+    # 已收到 at once must not each see the other unpaid and leave the order open for ever.
+    if not await edit(session, order.id, now, Order.status == "completed"):
+        return True
     open_left = (
         await session.execute(
             select(Assignment.id).where(
@@ -56,10 +60,12 @@ async def _settle_if_paid(session: AsyncSession, a: Assignment, order: Order, no
             )
         )
     ).first()
-    if open_left is None and order.status == "completed":
-        order.status = "closed"
-        order.closed_at = now
-        await session.flush()
+    if open_left is None:
+        await session.execute(
+            update(Order).where(Order.id == order.id).values(status="closed", closed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    await session.refresh(order)
     return True
 
 

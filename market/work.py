@@ -15,12 +15,15 @@ from market import ledger, texts
 from market.errors import UserFacingError
 from market.money import fen_to_text
 from market.notify import notify_user
-from market.orders import applicants, by_code, ensure_owner, when_text
+from market.orders import applicants, by_code, edit, ensure_owner, when_text
 from market.settings import MarketSettings
 from storage.models import Assignment, Order, WorkerProfile
 
 CHECK_IN_EARLY = timedelta(hours=3)
-QUANTITY_WORDS = {"day": "天", "half_day": "个半天", "hour": "小时", "piece": "件", "week": "周", "month": "个月", "total": "份"}
+_UNDER_WAY = ("open", "full", "in_progress")
+QUANTITY_WORDS = {
+    "day": "天", "half_day": "个半天", "hour": "小时", "piece": "件", "week": "周", "month": "个月", "total": "份",
+}
 
 
 def quantity_text(quantity_milli: int, unit: str) -> str:
@@ -51,10 +54,9 @@ async def check_in(
         raise UserFacingError(texts.ALREADY_CHECKED_IN.format(code=code))
     if now < order.start_at - CHECK_IN_EARLY:
         raise UserFacingError(texts.TOO_EARLY_TO_CHECK_IN.format(when=when_text(order.start_at, settings.tz)))
+    # The order's row first (see market.orders), then the assignment's.
+    await edit(session, order.id, now, Order.status.in_(("open", "full")), status="in_progress")
     a.checked_in_at = now
-    await session.execute(
-        update(Order).where(Order.id == order.id, Order.status.in_(("open", "full"))).values(status="in_progress")
-    )
     await session.flush()
     worker = await session.get(WorkerProfile, worker_id)
     await notify_user(
@@ -64,7 +66,9 @@ async def check_in(
     return a
 
 
-async def to_complete(session: AsyncSession, code: str, employer_id: int) -> tuple[Order, list[tuple[int, Assignment, WorkerProfile]]]:
+async def to_complete(
+    session: AsyncSession, code: str, employer_id: int
+) -> tuple[Order, list[tuple[int, Assignment, WorkerProfile]]]:
     """The confirmed workers of an order still waiting for the employer's 完工, numbered as in
     the applicant list."""
     order = await by_code(session, code)
@@ -95,6 +99,12 @@ async def complete(
         return a  # already completed: a repeated 完工 changes nothing
     if quantity_milli < 0 or quantity_milli > 1_000_000:
         raise ValueError("quantity out of range")
+    # The order's row lock before the assignment's (see market.orders); then read both afresh, so
+    # a take, a withdrawal or another 完工 committed meanwhile is seen by _maybe_finish_order.
+    locked = await edit(session, order.id, now, Order.status.in_(_UNDER_WAY))
+    await session.refresh(a)
+    if a.status != "confirmed":
+        return a
     if quantity_milli == 0:
         a.status = "no_show"
         a.ended_at = now
@@ -135,17 +145,21 @@ async def complete(
             key=f"completed:{a.id}",
             now=now,
         )
-    await _maybe_finish_order(session, order, now)
+    if locked:
+        await _maybe_finish_order(session, order, now)
     return a
 
 
 async def _maybe_finish_order(session: AsyncSession, order: Order, now: datetime) -> None:
+    """Under the order's row lock: nobody left to complete → the order is completed."""
     remaining = (
         await session.execute(
             select(Assignment.id).where(Assignment.order_id == order.id, Assignment.status == "confirmed")
         )
     ).first()
-    if remaining is None and order.status in ("open", "full", "in_progress"):
-        order.status = "completed"
-        order.updated_at = now
-        await session.flush()
+    if remaining is None:
+        await session.execute(
+            update(Order).where(Order.id == order.id).values(status="completed")
+            .execution_options(synchronize_session=False)
+        )
+    await session.refresh(order)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 
 from market import digests, orders, pushes, training
+from market.errors import UserFacingError
 from market.settings import MarketSettings
 from storage.db import Database
 from storage.models import Order, OutboxRow, PriorityOffer, PushRecord, WorkerProfile
@@ -34,7 +36,8 @@ async def _worker(s, ext: str, now, *, trades=("helper",), towns=(), min_wage=0,
 
 async def _outbox(db: Database, chat: str) -> list[str]:
     async with db.reader() as s:
-        return list((await s.execute(select(OutboxRow.text).where(OutboxRow.chat_id == chat).order_by(OutboxRow.id))).scalars())
+        stmt = select(OutboxRow.text).where(OutboxRow.chat_id == chat).order_by(OutboxRow.id)
+        return list((await s.execute(stmt)).scalars())
 
 
 async def _orders(db: Database, boss: int, now: datetime, specs) -> list[str]:  # type: ignore[no-untyped-def]
@@ -54,7 +57,9 @@ async def test_digest_content_and_order(db: Database) -> None:
         await _worker(s, "picky", now, trades=("helper",), towns=("夏茂镇",), min_wage=30000)
         await _worker(s, "cook", now, trades=("cook",), towns=("凤岗街道",))
     same, far, cheap_far, mason = await _orders(
-        db, boss, now, [("helper", "夏茂镇", 22000), ("helper", "湖源乡", 22000), ("helper", "郑湖乡", 15000), ("mason", "夏茂镇", 38000)]
+        db, boss, now,
+        [("helper", "夏茂镇", 22000), ("helper", "湖源乡", 22000),
+         ("helper", "郑湖乡", 15000), ("mason", "夏茂镇", 38000)],
     )
     async with db.transaction() as s:
         run = await digests.send_digests(s, S, MORNING)
@@ -173,6 +178,9 @@ async def test_still_hiring_and_reminders(db: Database) -> None:
         assert await digests.check_still_hiring(s, S, now + timedelta(hours=124)) == (0, 1)
         status = await s.scalar(select(Order.status).where(Order.id == o.id))
     assert status == "expired" and "下架" in (await _outbox(db, "w"))[-1]
+    with pytest.raises(UserFacingError, match="已过期"):  # too late for 还招
+        async with db.transaction() as s:
+            await digests.confirm_still_hiring(s, o.code, boss, now + timedelta(hours=125))
 
 
 async def test_start_reminder(db: Database) -> None:
