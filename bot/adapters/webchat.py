@@ -325,7 +325,7 @@ class WebChat:
             found = await WebChatRepository(session).demo_personas(only=request.match_info["id"])
         persona = found[0] if found else None
         if persona is None:
-            return web.json_response({"error": "找不到这个身份，请重新选择"}, status=404)
+            return web.json_response({"error": texts.NO_SUCH_PERSONA}, status=404)
         response = web.json_response(persona_json(persona))
         await self._log_in(request, response, persona)
         return response
@@ -404,7 +404,7 @@ class WebChat:
     async def _join(self, ws: web.WebSocketResponse, persona: WebPersona, data: dict[str, Any]) -> None:
         room = data.get("room")
         if not isinstance(room, str) or room not in self.rooms:
-            await ws.send_json({"type": "error", "text": "没有这个群"})
+            await ws.send_json({"type": "error", "text": texts.NO_SUCH_ROOM})
             return
         async with self.db.transaction() as session:
             await WebChatRepository(session).join_room(room, persona.id, self.clock())
@@ -425,7 +425,7 @@ class WebChat:
             return True
         is_group = chat in self.rooms
         if chat != persona.id and not (is_group and await self._member(chat, persona.id)):
-            await ws.send_json({"type": "error", "text": "没有这个聊天"})
+            await ws.send_json({"type": "error", "text": texts.NO_SUCH_CHAT})
             return True
         if self.kiosk and not is_group and text.strip() in KIOSK_END:
             await self.sessions.end_id(login.id)
@@ -458,7 +458,7 @@ class WebChat:
             await self.engine.handle(msg, on_new=keep_transcript)
         except Exception:
             log.exception("web chat message %s failed", msg.message_id)
-            await ws.send_json({"type": "error", "text": "系统忙，请稍后再发一次。"})
+            await ws.send_json({"type": "error", "text": texts.BUSY})
             return True
         await ws.send_json({"type": "ack", "id": client_id})
         self.hub.poke()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bot.web import texts
 from storage.db import Database
 from storage.models import WebSession
 from storage.repositories.doors import RateCounterRepository, WebSessionRepository
@@ -174,7 +176,8 @@ class Doors:
             given = plain_token(field, 64) if isinstance(field, str) else ""
         if not expected or not given or not hmac.compare_digest(given.encode(), expected.encode()):
             raise web.HTTPForbidden(
-                text='{"error": "页面已过期，请刷新后再试"}', content_type="application/json"
+                text=json.dumps({"error": texts.PAGE_EXPIRED}, ensure_ascii=False),
+                content_type="application/json",
             )
 
 
@@ -299,10 +302,6 @@ class RateLimits:
         async with self.db.transaction() as session:
             count = await RateCounterRepository(session).hit(key, window, self.clock())
         return count <= limit
-
-    async def used(self, key: str, window: timedelta) -> int:
-        async with self.db.reader() as session:
-            return await RateCounterRepository(session).count(key, window, self.clock())
 
 
 @dataclass(frozen=True)

@@ -43,29 +43,6 @@ class WebSessionRepository:
         )
         return bool(result.rowcount)
 
-    async def revoke_subject(self, kind: str, subject: str, now: datetime) -> int:
-        """End every open session of one person or staff member (e.g. a disabled account)."""
-        result = await self.session.execute(
-            update(WebSession)
-            .where(
-                WebSession.kind == kind,
-                WebSession.subject == subject,
-                WebSession.revoked_at.is_(None),
-            )
-            .values(revoked_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        return int(result.rowcount or 0)
-
-    async def open_for(self, kind: str, subject: str, now: datetime) -> list[WebSession]:
-        stmt = select(WebSession).where(
-            WebSession.kind == kind,
-            WebSession.subject == subject,
-            WebSession.revoked_at.is_(None),
-            WebSession.expires_at > now,
-        )
-        return list((await self.session.execute(stmt)).scalars())
-
     async def purge(self, before: datetime) -> int:
         """Delete sessions that ended (expired or revoked) before ``before``."""
         result = await self.session.execute(

@@ -14,7 +14,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import aiohttp
-
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -186,7 +185,8 @@ def test_kiosk_qr_login_with_confirmation(qr_kiosk_server: str, wechat_api: Fake
 
     async def scan() -> str:
         async with aiohttp.ClientSession() as http:
-            r = await deliver(http, qr_kiosk_server + "/wechat/oa", sim.event("oKioskVisitor_0000000001", "SCAN", scene))
+            scanned = sim.event("oKioskVisitor_0000000001", "SCAN", scene)
+            r = await deliver(http, qr_kiosk_server + "/wechat/oa", scanned)
             reply = sim.read_reply(r.body)
             return reply["Content"] if reply else ""
 
@@ -194,6 +194,7 @@ def test_kiosk_qr_login_with_confirmation(qr_kiosk_server: str, wechat_api: Fake
         assert "自助机上登录" in pool.submit(asyncio.run, scan()).result(timeout=30)
     expect(page.locator("#qr-confirm")).to_be_visible()
     expect(page.locator("#qr-name")).to_have_text("微信用户")
+    expect(page.locator("#qr-image")).to_be_hidden()  # no second scan while the visitor confirms
     page.screenshot(path=str(ARTIFACTS / "webchat-kiosk-qr-confirm.png"), full_page=True)
     page.click("#qr-yes")
     expect(page.locator("#chat")).to_be_visible()
